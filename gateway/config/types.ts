@@ -1,0 +1,137 @@
+/**
+ * @module The shape of a resolved Sluice configuration: every field present, defaults filled.
+ * The loader (`load.ts`) turns a YAML/JSON file plus environment overrides into this shape.
+ */
+
+/** TLS options for an MQTT connection or the HTTP API. Paths are read at start. */
+export interface TlsConfig {
+  /** PEM file of the CA to trust. @default undefined (system CAs) */
+  ca?: string;
+  /** PEM client certificate. @default undefined */
+  cert?: string;
+  /** PEM client key. @default undefined */
+  key?: string;
+  /** Verify the server's certificate. @default true */
+  rejectUnauthorized: boolean;
+}
+
+/** Where events come from. */
+export interface MqttConfig {
+  /** Broker URL (mqtt://, mqtts://, ws://, wss://). Empty → the embedded broker. @default '' */
+  url: string;
+  /** Stable client id, so that a persistent session survives restarts. @default 'sluice-<hostname>' */
+  clientId: string;
+  /** 4 = MQTT 3.1.1, 5 = MQTT 5. The embedded broker speaks 3.1.1 only. @default 4 */
+  protocolVersion: 4 | 5;
+  /** Start a clean session; false keeps a persistent session. @default false */
+  clean: boolean;
+  /** @default undefined */
+  username?: string;
+  /** @default undefined */
+  password?: string;
+  /** @default 30 */
+  keepaliveSeconds: number;
+  /** MQTT 5 receive maximum: QoS 1/2 messages the broker may have in flight to Sluice. @default 1000 */
+  receiveMaximum: number;
+  /** @default 1000 */
+  reconnectPeriodMs: number;
+  /** @default undefined */
+  tls?: TlsConfig;
+  /** The embedded broker, used when `url` is empty. */
+  embedded: {
+    /** @default '127.0.0.1' */
+    host: string;
+    /** @default 1883 */
+    port: number;
+  };
+}
+
+/** One rule in a pipeline's chain. */
+export interface RuleConfig {
+  /** Name shown in logs and metrics. @default the module file's base name */
+  name: string;
+  /** Path to a .wasm file, or the name of a built-in example rule (`threshold`, `window-stats`, `deadband`). */
+  module: string;
+  /** Rule parameters, passed to the rule's `init` as CBOR. @default {} */
+  config: Record<string, unknown>;
+}
+
+/** Upstream HTTP sink. */
+export interface HttpSinkConfig {
+  type: 'http';
+  /** @default 'http://127.0.0.1:8787/ingest' */
+  url: string;
+  /** Body encoding. @default 'json' */
+  format: 'json' | 'cbor';
+  /** A batch is posted when it holds this many records... @default 500 */
+  maxRecords: number;
+  /** ...or this many bytes... @default 1048576 */
+  maxBytes: number;
+  /** ...or when its first record is this old. @default 100 */
+  lingerMs: number;
+  /** Request timeout. @default 10000 */
+  timeoutMs: number;
+  /** Extra request headers. @default {} */
+  headers: Record<string, string>;
+  retry: {
+    /** First backoff delay. @default 100 */
+    initialDelayMs: number;
+    /** Backoff ceiling. @default 10000 */
+    maxDelayMs: number;
+  };
+}
+
+export type SinkConfig = HttpSinkConfig;
+
+/** Topic filters → chain of rules → sink. */
+export interface PipelineConfig {
+  /** @default 'default' */
+  name: string;
+  /** MQTT topic filters (wildcards allowed). @default ['sensors/+/reading'] */
+  topics: string[];
+  /** Subscription QoS. @default 1 */
+  qos: 0 | 1 | 2;
+  /** Topic level (0-based) that holds the device key; -1 → the whole topic. @default 1 */
+  keyLevel: number;
+  /** Payload format hint passed to rules. @default 'json' */
+  format: 'json' | 'cbor' | 'unknown';
+  /** Rules, applied in order. @default threshold → window-stats */
+  rules: RuleConfig[];
+  sink: SinkConfig;
+  /** Topic for `device` outputs; `{key}` is replaced by the record's key. @default 'devices/{key}/commands' */
+  commandTopic: string;
+  /** Batching of events into one rule call. */
+  batch: {
+    /** @default 500 */
+    maxEvents: number;
+    /** @default 1048576 */
+    maxBytes: number;
+    /** @default 5 */
+    lingerMs: number;
+  };
+  /** Rule `tick` interval when no events arrive. @default 1000 */
+  tickIntervalMs: number;
+  /** Output records held in memory for the sink before ingest pauses. @default 10000 */
+  outboxMaxRecords: number;
+}
+
+export interface Config {
+  /** Directory for the gateway's files. @default './.sluice' */
+  dataDir: string;
+  mqtt: MqttConfig;
+  pipelines: PipelineConfig[];
+  deadLetter: {
+    /** JSON-lines file for events that could not be processed. @default '<dataDir>/dead-letter.jsonl' */
+    path: string;
+  };
+  limits: {
+    /** Largest memory a rule instance may declare (its maximum). @default 67108864 (64 MiB) */
+    ruleMemoryBytes: number;
+    /** Largest rule module accepted. @default 8388608 (8 MiB) */
+    ruleModuleBytes: number;
+  };
+  log: {
+    /** @default 'info' */
+    level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  };
+}
