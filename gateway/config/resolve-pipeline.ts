@@ -1,0 +1,353 @@
+/**
+ * @module Resolution of the `pipelines` list: topic filters, the rule chain and the sink of each
+ * pipeline, with the checks that span fields (key level within the filters, unique names).
+ */
+
+import { basename } from 'node:path';
+import { renderValue, type ConfigChecker, type ConfigPath } from './check.js';
+import {
+  BUILTIN_RULES,
+  DEFAULT_HTTP_SINK,
+  DEFAULT_PIPELINE,
+  defaultPipelines,
+  defaultRules,
+} from './defaults.js';
+import { suggest } from './suggest.js';
+import { filterLevels, topicFilterProblem, topicNameProblem } from './topic-filter.js';
+import type { HttpSinkConfig, PipelineConfig, RuleConfig } from './types.js';
+
+const PIPELINE_KEYS = [
+  'name',
+  'topics',
+  'qos',
+  'keyLevel',
+  'format',
+  'rules',
+  'sink',
+  'commandTopic',
+  'batch',
+  'tickIntervalMs',
+  'outboxMaxRecords',
+] as const;
+const RULE_KEYS = ['name', 'module', 'config'] as const;
+const SINK_KEYS = [
+  'type',
+  'url',
+  'format',
+  'maxRecords',
+  'maxBytes',
+  'lingerMs',
+  'timeoutMs',
+  'headers',
+  'retry',
+] as const;
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const MS = 'milliseconds';
+
+/** Resolves `pipelines` (absent → the demo pipeline). */
+export function resolvePipelines(check: ConfigChecker, raw: unknown): PipelineConfig[] {
+  const items = check.list(['pipelines'], raw, 'pipelines', defaultPipelines()) ?? [];
+  if (items.length === 0) {
+    check.report(
+      ['pipelines'],
+      `[] is empty (remove the key to run the default pipeline, or add a pipeline with topics:)`,
+    );
+  }
+  const pipelines: PipelineConfig[] = [];
+  const names = new Map<string, number>();
+  for (let i = 0; i < items.length; i++) {
+    const pipeline = resolvePipeline(check, ['pipelines', i], items[i], i);
+    const first = names.get(pipeline.name);
+    if (first === undefined) names.set(pipeline.name, i);
+    else {
+      check.report(
+        ['pipelines', i, 'name'],
+        `${renderValue(pipeline.name)} is already the name of pipelines[${first}] ` +
+          `(pipeline names must be unique; set name: on each pipeline)`,
+      );
+    }
+    pipelines.push(pipeline);
+  }
+  return pipelines;
+}
+
+function resolvePipeline(
+  check: ConfigChecker,
+  path: ConfigPath,
+  raw: unknown,
+  index: number,
+): PipelineConfig {
+  const at = (...keys: (string | number)[]): ConfigPath => [...path, ...keys];
+  const p = check.section(path, raw, PIPELINE_KEYS);
+  const name = check.string(
+    at('name'),
+    p.name,
+    index === 0 ? DEFAULT_PIPELINE.name : `pipeline-${index}`,
+  );
+  if (!NAME_PATTERN.test(name)) {
+    check.report(
+      at('name'),
+      `${renderValue(name)} is not a valid name (use letters, digits, ".", "_" and "-", starting with a letter or digit)`,
+      p.name,
+    );
+  }
+  const topics = resolveTopics(check, at('topics'), p.topics);
+  const keyLevel = check.int(at('keyLevel'), p.keyLevel, DEFAULT_PIPELINE.keyLevel, {
+    min: -1,
+    max: 65535,
+    note: '0 is the first topic level, -1 the whole topic',
+  });
+  if (keyLevel >= 0) {
+    for (const topic of topics) {
+      const levels = filterLevels(topic);
+      const last = levels.length - 1;
+      if (levels[last] === '#' || keyLevel <= last) continue;
+      check.report(
+        at('keyLevel'),
+        `${keyLevel} is past the last level of the topic filter ${renderValue(topic)} (levels 0 to ${last}; ` +
+          `set keyLevel to the level that holds the device id, or -1 for the whole topic)`,
+        p.keyLevel,
+      );
+      break;
+    }
+  }
+  const commandTopic = check.string(
+    at('commandTopic'),
+    p.commandTopic,
+    DEFAULT_PIPELINE.commandTopic,
+  );
+  const commandProblem = topicNameProblem(commandTopic.replaceAll('{key}', 'key'));
+  if (commandProblem !== undefined) {
+    check.report(
+      at('commandTopic'),
+      `${renderValue(commandTopic)} ${commandProblem}`,
+      p.commandTopic,
+    );
+  }
+  const b = check.section(at('batch'), p.batch, ['maxEvents', 'maxBytes', 'lingerMs']);
+  return {
+    name,
+    topics,
+    qos: check.choice(at('qos'), p.qos, DEFAULT_PIPELINE.qos, [0, 1, 2] as const, 'an MQTT QoS'),
+    keyLevel,
+    format: check.choice(
+      at('format'),
+      p.format,
+      DEFAULT_PIPELINE.format,
+      ['json', 'cbor', 'unknown'] as const,
+      'a payload format',
+    ),
+    rules: resolveRules(check, at('rules'), p.rules),
+    sink: resolveSink(check, at('sink'), p.sink),
+    commandTopic,
+    batch: {
+      maxEvents: check.int(at('batch', 'maxEvents'), b.maxEvents, DEFAULT_PIPELINE.batchMaxEvents, {
+        min: 1,
+        max: 1_000_000,
+        unit: 'events',
+      }),
+      maxBytes: check.int(at('batch', 'maxBytes'), b.maxBytes, DEFAULT_PIPELINE.batchMaxBytes, {
+        min: 1024,
+        unit: 'bytes',
+      }),
+      lingerMs: check.int(at('batch', 'lingerMs'), b.lingerMs, DEFAULT_PIPELINE.batchLingerMs, {
+        min: 0,
+        max: 60_000,
+        unit: MS,
+      }),
+    },
+    tickIntervalMs: check.int(
+      at('tickIntervalMs'),
+      p.tickIntervalMs,
+      DEFAULT_PIPELINE.tickIntervalMs,
+      {
+        min: 1,
+        unit: MS,
+      },
+    ),
+    outboxMaxRecords: check.int(
+      at('outboxMaxRecords'),
+      p.outboxMaxRecords,
+      DEFAULT_PIPELINE.outboxMaxRecords,
+      {
+        min: 1,
+        unit: 'records',
+      },
+    ),
+  };
+}
+
+function resolveTopics(check: ConfigChecker, path: ConfigPath, raw: unknown): string[] {
+  const items = check.list(path, raw, 'topic filters', [...DEFAULT_PIPELINE.topics]) ?? [];
+  if (items.length === 0) {
+    check.report(
+      path,
+      `[] is empty (a pipeline subscribes to at least one topic filter, e.g. "sensors/+/reading")`,
+    );
+  }
+  const topics: string[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const topic = check.string([...path, i], items[i], '', false);
+    const problem = topicFilterProblem(topic);
+    if (problem !== undefined)
+      check.report([...path, i], `${renderValue(topic)} ${problem}`, items[i]);
+    topics.push(topic);
+  }
+  return topics;
+}
+
+function resolveRules(check: ConfigChecker, path: ConfigPath, raw: unknown): RuleConfig[] {
+  const items = check.list(path, raw, 'rules', defaultRules()) ?? [];
+  if (items.length === 0) {
+    check.report(
+      path,
+      `[] is empty (a pipeline needs at least one rule; remove the key to use the default ` +
+        `threshold → window-stats chain)`,
+    );
+  }
+  const rules: RuleConfig[] = [];
+  const names = new Map<string, number>();
+  for (let i = 0; i < items.length; i++) {
+    const at = (key: string): ConfigPath => [...path, i, key];
+    // A bare string is a module: `rules: [threshold, ./my-rule.wasm]`.
+    const item = typeof items[i] === 'string' ? { module: items[i] } : items[i];
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+      check.report(
+        [...path, i],
+        `${renderValue(item)} is not a rule (expected a built-in rule name, a .wasm path, or a mapping with module:)`,
+      );
+      continue;
+    }
+    const r = check.section([...path, i], item, RULE_KEYS);
+    const module = resolveModule(check, at('module'), r.module);
+    const name = check.string(
+      at('name'),
+      r.name,
+      basename(module).replace(/\.wasm$/, '') || `rule-${i}`,
+    );
+    const first = names.get(name);
+    if (first === undefined) names.set(name, i);
+    else {
+      check.report(
+        at('name'),
+        `${renderValue(name)} is already the name of rules[${first}] in this pipeline ` +
+          `(rule names must be unique within a pipeline; set name: on one of them)`,
+        r.name,
+      );
+    }
+    const config = check.record(at('config'), r.config, 'rule parameters');
+    const params: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(config))
+      params[key] = check.plain([...at('config'), key], value);
+    rules.push({ name, module, config: params });
+  }
+  return rules;
+}
+
+function resolveModule(check: ConfigChecker, path: ConfigPath, raw: unknown): string {
+  const expected = `a path to a .wasm file or a built-in rule: ${BUILTIN_RULES.join(', ')}`;
+  if (raw === undefined || raw === null) {
+    check.report(path, `is missing (expected ${expected})`);
+    return '';
+  }
+  const text = check.string(path, raw, '');
+  if (text === '') return '';
+  if (text.endsWith('.wasm') || text.includes('/') || text.includes('\\')) {
+    return check.filePath(path, raw, text);
+  }
+  if ((BUILTIN_RULES as readonly string[]).includes(text)) return text;
+  const hint = suggest(text, BUILTIN_RULES);
+  check.report(
+    path,
+    `${renderValue(text)} is neither a .wasm file nor a built-in rule (` +
+      (hint === undefined ? '' : `did you mean "${hint}"? `) +
+      `expected ${expected})`,
+    raw,
+  );
+  return text;
+}
+
+function resolveSink(check: ConfigChecker, path: ConfigPath, raw: unknown): HttpSinkConfig {
+  const at = (...keys: string[]): ConfigPath => [...path, ...keys];
+  const s = check.section(path, raw, SINK_KEYS);
+  const type = check.choice(at('type'), s.type, 'http', ['http'] as const, 'a sink type');
+  const url = check.string(at('url'), s.url, DEFAULT_HTTP_SINK.url).trim();
+  if (!isHttpUrl(url)) {
+    check.report(
+      at('url'),
+      `${renderValue(url)} is not an HTTP URL (expected http:// or https://)`,
+      s.url,
+    );
+  }
+  const headersRaw = check.record(at('headers'), s.headers, 'header names to values');
+  const headers: Record<string, string> = {};
+  for (const [key, value] of Object.entries(headersRaw)) {
+    headers[key] = check.string([...at('headers'), key], value, '', false);
+  }
+  const r = check.section(at('retry'), s.retry, ['initialDelayMs', 'maxDelayMs']);
+  const initialDelayMs = check.int(
+    at('retry', 'initialDelayMs'),
+    r.initialDelayMs,
+    DEFAULT_HTTP_SINK.retryInitialDelayMs,
+    {
+      min: 1,
+      unit: MS,
+    },
+  );
+  const maxDelayMs = check.int(
+    at('retry', 'maxDelayMs'),
+    r.maxDelayMs,
+    DEFAULT_HTTP_SINK.retryMaxDelayMs,
+    {
+      min: 1,
+      unit: MS,
+    },
+  );
+  if (maxDelayMs < initialDelayMs) {
+    check.report(
+      at('retry', 'maxDelayMs'),
+      `${maxDelayMs} is below retry.initialDelayMs ${initialDelayMs} (the backoff ceiling must be at least the first delay)`,
+      r.maxDelayMs,
+    );
+  }
+  return {
+    type,
+    url,
+    format: check.choice(
+      at('format'),
+      s.format,
+      DEFAULT_HTTP_SINK.format,
+      ['json', 'cbor'] as const,
+      'a body format',
+    ),
+    maxRecords: check.int(at('maxRecords'), s.maxRecords, DEFAULT_HTTP_SINK.maxRecords, {
+      min: 1,
+      max: 1_000_000,
+      unit: 'records',
+    }),
+    maxBytes: check.int(at('maxBytes'), s.maxBytes, DEFAULT_HTTP_SINK.maxBytes, {
+      min: 1024,
+      unit: 'bytes',
+    }),
+    lingerMs: check.int(at('lingerMs'), s.lingerMs, DEFAULT_HTTP_SINK.lingerMs, {
+      min: 0,
+      max: 3_600_000,
+      unit: MS,
+    }),
+    timeoutMs: check.int(at('timeoutMs'), s.timeoutMs, DEFAULT_HTTP_SINK.timeoutMs, {
+      min: 1,
+      unit: MS,
+    }),
+    headers,
+    retry: { initialDelayMs, maxDelayMs },
+  };
+}
+
+function isHttpUrl(url: string): boolean {
+  try {
+    const parsed = new URL(url);
+    return (parsed.protocol === 'http:' || parsed.protocol === 'https:') && parsed.hostname !== '';
+  } catch {
+    return false;
+  }
+}
