@@ -5,9 +5,10 @@
  */
 
 import { hostname } from 'node:os';
+import { EXAMPLE_RULES } from '../rules/build.js';
 
 /** Names of the built-in example rules a `module` may name instead of a `.wasm` path. */
-export const BUILTIN_RULES = ['threshold', 'window-stats', 'deadband'] as const;
+export const BUILTIN_RULES = EXAMPLE_RULES;
 
 /** @default './.sluice' */
 export const DEFAULT_DATA_DIR = './.sluice';
@@ -28,6 +29,7 @@ export const DEFAULT_MQTT = {
   keepaliveSeconds: 30,
   receiveMaximum: 1000,
   reconnectPeriodMs: 1000,
+  inflightWindow: 0,
   embeddedHost: '127.0.0.1',
   embeddedPort: 1883,
   tlsRejectUnauthorized: true,
@@ -83,5 +85,8 @@ export const DEFAULT_RULE_MEMORY_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_RULE_MODULE_BYTES = 8 * 1024 * 1024;
 /** @default 'info' */
 export const DEFAULT_LOG_LEVEL = 'info';
+
+/** Default of `shutdownTimeoutMs`. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 /** The accepted log levels, most verbose first. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const;

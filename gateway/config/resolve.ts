@@ -10,6 +10,7 @@ import {
   DEFAULT_DATA_DIR,
   DEFAULT_DEAD_LETTER_FILE,
   DEFAULT_LOG_LEVEL,
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
   DEFAULT_MQTT,
   DEFAULT_RULE_MEMORY_BYTES,
   DEFAULT_RULE_MODULE_BYTES,
@@ -31,7 +32,15 @@ export interface ResolveConfigOptions {
   origin?: string;
 }
 
-const TOP_KEYS = ['dataDir', 'mqtt', 'pipelines', 'deadLetter', 'limits', 'log'] as const;
+const TOP_KEYS = [
+  'dataDir',
+  'mqtt',
+  'pipelines',
+  'deadLetter',
+  'limits',
+  'shutdownTimeoutMs',
+  'log',
+] as const;
 const MQTT_KEYS = [
   'url',
   'clientId',
@@ -42,6 +51,7 @@ const MQTT_KEYS = [
   'keepaliveSeconds',
   'receiveMaximum',
   'reconnectPeriodMs',
+  'inflightWindow',
   'tls',
   'embedded',
 ] as const;
@@ -110,6 +120,12 @@ export function resolveConfig(
       );
     }
   }
+  const shutdownTimeoutMs = check.int(
+    ['shutdownTimeoutMs'],
+    top.shutdownTimeoutMs,
+    DEFAULT_SHUTDOWN_TIMEOUT_MS,
+    { min: 0, unit: 'milliseconds' },
+  );
   const logRaw = check.section(['log'], top.log, ['level']);
   const level = check.choice(
     ['log', 'level'],
@@ -128,6 +144,7 @@ export function resolveConfig(
     pipelines,
     deadLetter: { path: deadLetterPath },
     limits: { ruleMemoryBytes, ruleModuleBytes },
+    shutdownTimeoutMs,
     log: { level },
   };
 }
@@ -191,6 +208,11 @@ function resolveMqtt(check: ConfigChecker, raw: unknown): MqttConfig {
         unit: 'milliseconds',
       },
     ),
+    inflightWindow: check.int(at('inflightWindow'), m.inflightWindow, DEFAULT_MQTT.inflightWindow, {
+      min: 0,
+      max: 65535,
+      note: '0 = automatic',
+    }),
     embedded: resolveEmbedded(check, m.embedded),
   };
   const username = check.optionalString(at('username'), m.username);

@@ -35,6 +35,14 @@ export interface MqttConfig {
   receiveMaximum: number;
   /** @default 1000 */
   reconnectPeriodMs: number;
+  /**
+   * QoS 1/2 messages the broker sends before it waits for acknowledgements; Sluice cuts a batch
+   * when it holds this many unacknowledged messages. Set it to the broker's window (Mosquitto
+   * `max_inflight_messages`). 0 = automatic: 20 (Mosquitto's default) with an MQTT 3.1.1 broker,
+   * `receiveMaximum` with MQTT 5, unlimited with the embedded broker.
+   * @default 0
+   */
+  inflightWindow: number;
   /** @default undefined */
   tls?: TlsConfig;
   /** The embedded broker, used when `url` is empty. */
@@ -130,6 +138,8 @@ export interface Config {
     /** Largest rule module accepted. @default 8388608 (8 MiB) */
     ruleModuleBytes: number;
   };
+  /** How long a shutdown may take to process, flush and send what was received. @default 10000 */
+  shutdownTimeoutMs: number;
   log: {
     /** @default 'info' */
     level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';

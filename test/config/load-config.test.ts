@@ -47,6 +47,7 @@ describe('loadConfig', () => {
       keepaliveSeconds: 30,
       receiveMaximum: 1000,
       reconnectPeriodMs: 1000,
+      inflightWindow: 0,
       embedded: { host: '127.0.0.1', port: 1883 },
     });
     expect(config.pipelines).toEqual([
@@ -86,6 +87,7 @@ describe('loadConfig', () => {
       ruleMemoryBytes: 64 * 1024 * 1024,
       ruleModuleBytes: 8 * 1024 * 1024,
     });
+    expect(config.shutdownTimeoutMs).toBe(10_000);
     expect(config.log.level).toBe('info');
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, resolveConfig } from '../../gateway/config/index.js';
+import { BUILTIN_RULES, ConfigError, resolveConfig } from '../../gateway/config/index.js';
 
 /** The problem messages `resolveConfig(raw, env)` reports. */
 function problems(raw: unknown, env: Record<string, string> = {}): string[] {
@@ -28,7 +28,7 @@ describe('resolveConfig validation', () => {
 
   it('lists the known keys when nothing is close', () => {
     expect(problems({ zzz: 1 })).toEqual([
-      'zzz: unknown key (known keys here: dataDir, mqtt, pipelines, deadLetter, limits, log)',
+      'zzz: unknown key (known keys here: dataDir, mqtt, pipelines, deadLetter, limits, shutdownTimeoutMs, log)',
     ]);
   });
 
@@ -43,7 +43,7 @@ describe('resolveConfig validation', () => {
       'mqtt.password: 123456 is not a string (quote it: "123456")',
     ]);
     expect(problems({ mqtt: 'mqtt://x' })).toEqual([
-      'mqtt: "mqtt://x" is not a mapping (expected a mapping with the keys url, clientId, protocolVersion, clean, username, password, keepaliveSeconds, receiveMaximum, reconnectPeriodMs, tls, embedded)',
+      'mqtt: "mqtt://x" is not a mapping (expected a mapping with the keys url, clientId, protocolVersion, clean, username, password, keepaliveSeconds, receiveMaximum, reconnectPeriodMs, inflightWindow, tls, embedded)',
     ]);
     expect(problems([1, 2])[0]).toMatch(/^\(root\): \[1,2\] is not a mapping/);
   });
@@ -127,10 +127,10 @@ describe('resolveConfig validation', () => {
 
   it('rejects unknown built-in rules with a suggestion, and a rule without a module', () => {
     expect(problems({ pipelines: [{ rules: ['window-stat'] }] })).toEqual([
-      'pipelines[0].rules[0].module: "window-stat" is neither a .wasm file nor a built-in rule (did you mean "window-stats"? expected a path to a .wasm file or a built-in rule: threshold, window-stats, deadband)',
+      `pipelines[0].rules[0].module: "window-stat" is neither a .wasm file nor a built-in rule (did you mean "window-stats"? expected a path to a .wasm file or a built-in rule: ${BUILTIN_RULES.join(', ')})`,
     ]);
     expect(problems({ pipelines: [{ rules: [{ config: {} }] }] })).toEqual([
-      'pipelines[0].rules[0].module: is missing (expected a path to a .wasm file or a built-in rule: threshold, window-stats, deadband)',
+      `pipelines[0].rules[0].module: is missing (expected a path to a .wasm file or a built-in rule: ${BUILTIN_RULES.join(', ')})`,
     ]);
     expect(problems({ pipelines: [{ rules: [5] }] })).toEqual([
       'pipelines[0].rules[0]: 5 is not a rule (expected a built-in rule name, a .wasm path, or a mapping with module:)',

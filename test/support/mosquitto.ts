@@ -27,6 +27,8 @@ export interface MosquittoOptions {
 export interface Mosquitto {
   readonly port: number;
   readonly url: string;
+  /** What the broker logged (errors, warnings, notices), for test diagnostics. */
+  log(): string;
   /** Stops the broker (SIGTERM, then SIGKILL after 3 s). Idempotent. */
   stop(): Promise<void>;
   /** Starts the broker again on the same port with the same configuration and directory. */
@@ -67,7 +69,8 @@ async function waitForPort(port: number, child: ChildProcess, timeoutMs: number)
       socket.once('error', () => resolve(false));
     });
     if (open) return;
-    if (Date.now() > deadline) throw new Error(`mosquitto did not listen on ${port} within ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`mosquitto did not listen on ${port} within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -87,16 +90,23 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     `max_queued_messages ${options.maxQueuedMessages ?? 0}`,
     `persistence ${options.persistence === true ? 'true' : 'false'}`,
     `persistence_location ${dir}/`,
-    'log_dest none',
+    'log_dest stderr',
+    'log_type error',
+    'log_type warning',
+    'log_type notice',
     ...(options.extraConfig ?? []),
   ];
   const configFile = join(dir, 'mosquitto.conf');
   await writeFile(configFile, lines.join('\n') + '\n');
 
   let child: ChildProcess | undefined;
+  let log = '';
   const launch = async (): Promise<void> => {
     const started = spawn(binary(), ['-c', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
-    started.stderr?.resume();
+    started.stderr?.setEncoding('utf8');
+    started.stderr?.on('data', (chunk: string) => {
+      log += chunk;
+    });
     child = started;
     await waitForPort(port, started, 10_000);
   };
@@ -122,6 +132,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
   return {
     port,
     url: `mqtt://127.0.0.1:${port}`,
+    log: () => log,
     stop,
     restart: async () => {
       await stop();

@@ -1,0 +1,254 @@
+#!/usr/bin/env node
+/**
+ * @module `npm run bench`: the sensor-window workload through a real Mosquitto, with a bare
+ * MQTT.js subscriber measured in the same run as the floor. Prints msgs/s, CPU µs per message and
+ * peak RSS of each consumer process, the ratios, and whether the window results are exact.
+ *
+ * Usage: npm run bench -- [--messages N] [--rounds R] [--devices D] [--qos 0|1]
+ */
+
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startReceiver } from '../gateway/demo/receiver.js';
+import { runSimulator } from '../gateway/simulator/index.js';
+import { startMosquitto } from '../test/support/mosquitto.js';
+import type { ChildMessage, Measurement } from './child-protocol.js';
+import { compareWindows, WindowReference, type WindowResult } from './window-reference.js';
+
+const TOPIC = 'sensors/+/reading';
+const WINDOW_MS = 1000;
+const TEMP_MIN = -40;
+const TEMP_MAX = 125;
+
+const { values } = parseArgs({
+  options: {
+    messages: { type: 'string', default: '200000' },
+    rounds: { type: 'string', default: '3' },
+    devices: { type: 'string', default: '1000' },
+    qos: { type: 'string', default: '0' },
+    // Writes a V8 CPU profile of the gateway child into this directory.
+    profile: { type: 'string' },
+    // Extra Node.js flags for the gateway child (experiments with V8 heap settings).
+    'gateway-flags': { type: 'string', default: '' },
+  },
+});
+const MESSAGES = Number(values.messages);
+const ROUNDS = Number(values.rounds);
+const DEVICES = Number(values.devices);
+const QOS = Number(values.qos) as 0 | 1;
+
+interface Row {
+  name: string;
+  runs: Measurement[];
+}
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+/** Forks a consumer, waits until it is subscribed, publishes the workload, and collects its measurement. */
+async function measure(
+  script: string,
+  args: string[],
+  publish: () => Promise<void>,
+  execArgv: string[] = [],
+): Promise<{ measurement: Measurement; closed: Record<string, number> }> {
+  const child: ChildProcess = fork(join(here, script), args, {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv,
+  });
+  const inbox: ChildMessage[] = [];
+  const waiters: Array<() => void> = [];
+  child.on('message', (message) => {
+    inbox.push(message as ChildMessage);
+    for (const wake of waiters.splice(0)) wake();
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const next = async <T extends ChildMessage['type']>(
+    type: T,
+    timeoutMs: number,
+  ): Promise<Extract<ChildMessage, { type: T }>> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const error = inbox.find((m) => m.type === 'error');
+      if (error !== undefined && error.type === 'error')
+        throw new Error(`${script}: ${error.message}`);
+      const found = inbox.find((m) => m.type === type);
+      if (found !== undefined) return found as Extract<ChildMessage, { type: T }>;
+      if (child.exitCode !== null)
+        throw new Error(`${script} exited with ${child.exitCode} while waiting for ${type}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`${script}: no "${type}" within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 500));
+        waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  };
+  try {
+    await next('ready', 30_000);
+    child.send({ type: 'start' });
+    await publish();
+    const done = await next('done', 120_000);
+    child.send({ type: 'close' });
+    const closed = await next('closed', 60_000);
+    await exited;
+    return { measurement: done.measurement, closed: closed.extra ?? {} };
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+function summarize(row: Row): { rate: number; cpu: number; rss: number } {
+  return {
+    rate: median(row.runs.map((m) => (m.messages / m.wallMs) * 1000)),
+    cpu: median(row.runs.map((m) => m.cpuMicros / m.messages)),
+    rss: Math.max(...row.runs.map((m) => m.peakRssBytes)),
+  };
+}
+
+async function main(): Promise<void> {
+  const broker = await startMosquitto({ maxInflightMessages: 1000, maxQueuedMessages: 0 });
+  const received: WindowResult[] = [];
+  const receiver = await startReceiver({
+    port: 0,
+    output: null,
+    onBatch: (batch) => {
+      for (const record of batch.records) received.push((record as { value: WindowResult }).value);
+    },
+  });
+  const work = await mkdtemp(join(tmpdir(), 'sluice-bench-'));
+  const config = {
+    dataDir: join(work, 'data'),
+    mqtt: { url: broker.url, clientId: 'sluice-bench', clean: true, protocolVersion: 4 },
+    log: { level: 'warn' },
+    pipelines: [
+      {
+        name: 'sensor-window',
+        topics: [TOPIC],
+        qos: QOS,
+        keyLevel: 1,
+        format: 'json',
+        rules: [
+          {
+            name: 'threshold',
+            module: 'threshold',
+            config: { field: 'temp', min: TEMP_MIN, max: TEMP_MAX },
+          },
+          {
+            name: 'window-stats',
+            module: 'window-stats',
+            config: { field: 'temp', timeField: 'ts', windowMs: WINDOW_MS },
+          },
+        ],
+        sink: { type: 'http', url: receiver.url, format: 'json', maxRecords: 500, lingerMs: 100 },
+      },
+    ],
+  };
+  const configFile = join(work, 'sluice.json');
+  await writeFile(configFile, JSON.stringify(config));
+
+  const bare: Row = { name: 'bare MQTT.js subscriber (receive and discard)', runs: [] };
+  const sluice: Row = { name: 'Sluice: threshold → window-stats → HTTP batches', runs: [] };
+  let exact = true;
+  const checks: string[] = [];
+  const publish = (seed: number, reference?: WindowReference) => async (): Promise<void> => {
+    const result = await runSimulator({
+      url: broker.url,
+      devices: DEVICES,
+      count: MESSAGES,
+      rate: 0,
+      qos: QOS,
+      invalidRatio: 0.05,
+      seed,
+      onPublish:
+        reference === undefined
+          ? undefined
+          : (message) => {
+              const reading = message.reading;
+              if (message.kind === 'valid' && reading !== undefined && reading.temp !== undefined) {
+                reference.add(message.device, reading.ts, reading.temp);
+              }
+            },
+    });
+    if (result.sent !== MESSAGES) throw new Error(`publisher sent ${result.sent} of ${MESSAGES}`);
+  };
+
+  try {
+    for (let round = 1; round <= ROUNDS; round += 1) {
+      const seed = 1000 + round;
+      const floor = await measure(
+        'bare-subscriber.js',
+        [broker.url, TOPIC, String(QOS), String(MESSAGES)],
+        publish(seed),
+      );
+      bare.runs.push(floor.measurement);
+
+      received.length = 0;
+      const reference = new WindowReference(WINDOW_MS);
+      const flags = values['gateway-flags'].split(' ').filter((flag) => flag !== '');
+      if (values.profile !== undefined) flags.push('--cpu-prof', '--cpu-prof-dir', values.profile);
+      const run = await measure(
+        'gateway-child.js',
+        [configFile, String(MESSAGES)],
+        publish(seed, reference),
+        flags,
+      );
+      sluice.runs.push(run.measurement);
+      const diff = compareWindows(reference.results(), received);
+      const ok =
+        diff.missing === 0 &&
+        diff.unexpected === 0 &&
+        diff.different === 0 &&
+        diff.duplicates === 0;
+      exact &&= ok;
+      checks.push(
+        `round ${round}: ${reference.results().size} windows expected, ${received.length} received — ` +
+          (ok
+            ? 'exact'
+            : `missing ${diff.missing}, unexpected ${diff.unexpected}, different ${diff.different}, duplicates ${diff.duplicates}; ${diff.examples.join('; ')}`),
+      );
+      console.error(`round ${round} done`);
+    }
+  } finally {
+    await receiver.close();
+    await broker.close();
+    await rm(work, { recursive: true, force: true });
+  }
+
+  const floor = summarize(bare);
+  const ours = summarize(sluice);
+  const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(0);
+  console.log(
+    `\nsensor-window: ${MESSAGES} messages × ${ROUNDS} rounds, ${DEVICES} devices, QoS ${QOS}, 5% invalid, Mosquitto on loopback (median of rounds)\n`,
+  );
+  console.log('| consumer | msgs/s | CPU µs/msg | peak RSS MB |');
+  console.log('|---|---|---|---|');
+  console.log(
+    `| ${bare.name} | ${floor.rate.toFixed(0)} | ${floor.cpu.toFixed(2)} | ${mb(floor.rss)} |`,
+  );
+  console.log(
+    `| ${sluice.name} | ${ours.rate.toFixed(0)} | ${ours.cpu.toFixed(2)} | ${mb(ours.rss)} |`,
+  );
+  console.log(
+    `\nthroughput ratio ${(ours.rate / floor.rate).toFixed(2)}× (goal ≥ 0.9), CPU ratio ${(ours.cpu / floor.cpu).toFixed(2)}× (goal ≤ 1.3), peak RSS ${mb(ours.rss)} MB (goal ≤ 80)`,
+  );
+  for (const line of checks) console.log(line);
+  console.log(`window results: ${exact ? 'exact' : 'NOT EXACT'}`);
+  if (!exact) process.exitCode = 1;
+}
+
+await main();

@@ -1,0 +1,274 @@
+/**
+ * @module The dead-letter file: events that could not be processed (malformed payloads, rule
+ * traps, records refused by upstream), appended as JSON lines with the reason, so that nothing is
+ * dropped silently. Lines are buffered in memory (like records in the in-memory outbox) and
+ * written together at most `flushIntervalMs` later; when the file falls behind by more than
+ * `maxPendingChars`, {@link DeadLetterFile.commit} makes the batch wait (backpressure, not growth).
+ */
+import { createWriteStream, mkdirSync } from 'node:fs';
+import type { WriteStream } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Logger } from 'pino';
+import { pino } from 'pino';
+import { DeadLetterWriteError } from './errors.js';
+
+/** One dead letter, before serialization. */
+export interface DeadLetter {
+  /** The pipeline the event went through. */
+  pipeline: string;
+  /** The rule (or `sink:<type>`) that refused the event; null when unknown. */
+  rule: string | null;
+  /** Why the event could not be processed. */
+  reason: string;
+  /** The MQTT topic the event arrived on (or the output name for a refused output record). */
+  topic: string | null;
+  /** The device key (or the output record's key). */
+  key: string | null;
+  /** The event or record id, 64 bits as 16 hex digits. */
+  id: string | null;
+  /** The original payload bytes, when known. */
+  payload: Uint8Array | null;
+}
+
+/** Options of {@link DeadLetterFile.open}. */
+export interface DeadLetterFileOptions {
+  /**
+   * Buffered lines are written at most this long after a batch committed them. Coalescing
+   * matters: on the 2-vCPU box under the benchmark load one `write` cost ~0.3 ms of the event
+   * loop (the thread pool's write competes for the cores), i.e. ~0.6 µs per message with 5%
+   * invalid readings and one write per batch. @default 50
+   */
+  flushIntervalMs?: number;
+  /** Buffered characters that trigger a write at once. @default 65536 */
+  flushChars?: number;
+  /**
+   * Buffered plus unwritten characters beyond which `commit` makes the batch wait (the file is
+   * slower than the dead letters coming in). @default 1048576
+   */
+  maxPendingChars?: number;
+  /** @default a silent logger */
+  logger?: Logger;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Formats a 64-bit id given as two 32-bit halves as 16 lowercase hex digits. */
+export function formatId(high: number, low: number): string {
+  return (high >>> 0).toString(16).padStart(8, '0') + (low >>> 0).toString(16).padStart(8, '0');
+}
+
+let lastTime = Number.NaN;
+let lastIso = '';
+
+/** `time` as ISO 8601; consecutive dead letters usually share a millisecond. */
+function isoTime(time: number): string {
+  if (time !== lastTime) {
+    lastTime = time;
+    lastIso = new Date(time).toISOString();
+  }
+  return lastIso;
+}
+
+function jsonString(value: string | null): string {
+  return value === null ? 'null' : JSON.stringify(value);
+}
+
+/**
+ * Serializes one dead letter as a JSON line (with the trailing newline):
+ * `{"time","pipeline","rule","reason","topic","key","id","payload","encoding"}`, the payload as
+ * text when it is UTF-8 (`"encoding":"utf8"`), else base64 (`"encoding":"base64"`).
+ * Built by concatenation: 0.58 µs per letter against 1.19 µs with `JSON.stringify` of an
+ * object (2-vCPU box, ~60-byte payloads), which shows at 5% malformed readings.
+ */
+export function formatDeadLetter(letter: DeadLetter, time: number): string {
+  let payload = 'null';
+  let encoding = '';
+  const bytes = letter.payload;
+  if (bytes !== null) {
+    try {
+      payload = JSON.stringify(utf8.decode(bytes));
+      encoding = ',"encoding":"utf8"';
+    } catch {
+      payload =
+        '"' +
+        Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') +
+        '"';
+      encoding = ',"encoding":"base64"';
+    }
+  }
+  return (
+    '{"time":"' +
+    isoTime(time) +
+    '","pipeline":' +
+    JSON.stringify(letter.pipeline) +
+    ',"rule":' +
+    jsonString(letter.rule) +
+    ',"reason":' +
+    JSON.stringify(letter.reason) +
+    ',"topic":' +
+    jsonString(letter.topic) +
+    ',"key":' +
+    jsonString(letter.key) +
+    ',"id":' +
+    jsonString(letter.id) +
+    ',"payload":' +
+    payload +
+    encoding +
+    '}\n'
+  );
+}
+
+/** An append-only JSON-lines file of dead letters. */
+export class DeadLetterFile {
+  readonly #path: string;
+  readonly #stream: WriteStream;
+  readonly #logger: Logger;
+  readonly #flushIntervalMs: number;
+  readonly #flushChars: number;
+  readonly #maxPendingChars: number;
+  #lines: string[] = [];
+  #chars = 0;
+  #count = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #failed: Error | undefined;
+  #closing: Promise<void> | undefined;
+
+  private constructor(
+    path: string,
+    stream: WriteStream,
+    options: DeadLetterFileOptions,
+    logger: Logger,
+  ) {
+    this.#path = path;
+    this.#stream = stream;
+    this.#logger = logger;
+    this.#flushIntervalMs = options.flushIntervalMs ?? 50;
+    this.#flushChars = options.flushChars ?? 65_536;
+    this.#maxPendingChars = options.maxPendingChars ?? 1_048_576;
+    stream.on('error', (error) => {
+      this.#failed = error;
+      logger.error({ err: error, path }, 'dead-letter file: write failed');
+    });
+  }
+
+  /** Opens (creating its directory) the file for appending. */
+  static async open(path: string, options: DeadLetterFileOptions = {}): Promise<DeadLetterFile> {
+    const logger = options.logger ?? pino({ level: 'silent' });
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+    } catch (error) {
+      throw new DeadLetterWriteError(
+        `deadLetter.path: cannot create the directory of "${path}" (${(error as Error).message}). ` +
+          `Set deadLetter.path to a writable location.`,
+        { cause: error },
+      );
+    }
+    const stream = createWriteStream(path, { flags: 'a' });
+    await new Promise<void>((resolve, reject) => {
+      stream.once('open', () => {
+        stream.off('error', reject);
+        resolve();
+      });
+      stream.once('error', (error) =>
+        reject(
+          new DeadLetterWriteError(
+            `deadLetter.path: cannot open "${path}" for appending (${error.message}). ` +
+              `Set deadLetter.path to a writable file.`,
+            { cause: error },
+          ),
+        ),
+      );
+    });
+    return new DeadLetterFile(path, stream, options, logger);
+  }
+
+  /** The file's path. */
+  get path(): string {
+    return this.#path;
+  }
+
+  /** Dead letters added since the file was opened. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Buffers one dead letter; {@link commit} hands the buffered ones to the writer. */
+  add(letter: DeadLetter, time: number = Date.now()): void {
+    const line = formatDeadLetter(letter, time);
+    this.#lines.push(line);
+    this.#chars += line.length;
+    this.#count++;
+    this.#logger.debug(
+      { pipeline: letter.pipeline, rule: letter.rule, reason: letter.reason },
+      'dead letter',
+    );
+  }
+
+  /**
+   * Ends a batch's dead letters: they are written within `flushIntervalMs` (at once past
+   * `flushChars`). Returns undefined when the batch may commit now, or a promise that resolves
+   * once the file caught up when it is more than `maxPendingChars` behind.
+   */
+  commit(): Promise<void> | undefined {
+    if (this.#chars === 0) return undefined;
+    if (this.#chars >= this.#flushChars || this.#closing !== undefined) {
+      this.#flush();
+    } else if (this.#timer === undefined) {
+      this.#timer = setTimeout(this.#onTimer, this.#flushIntervalMs);
+      this.#timer.unref?.();
+    }
+    if (this.#chars + this.#stream.writableLength <= this.#maxPendingChars) return undefined;
+    this.#flush();
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.#stream.off('drain', done);
+        this.#stream.off('close', done);
+        resolve();
+      };
+      this.#stream.on('drain', done);
+      this.#stream.on('close', done);
+    });
+  }
+
+  /** Writes what is buffered and closes the file. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#flush();
+      if (this.#stream.closed) return;
+      // 'close' (the descriptor released), not just 'finish' (the data written).
+      const closed = new Promise<void>((resolve) => this.#stream.once('close', () => resolve()));
+      this.#stream.end();
+      await closed;
+    })();
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  readonly #onTimer = (): void => {
+    this.#timer = undefined;
+    this.#flush();
+  };
+
+  #flush(): void {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    if (this.#chars === 0) return;
+    const lines = this.#lines;
+    const chunk = lines.length === 1 ? (lines[0] as string) : lines.join('');
+    this.#lines = [];
+    this.#chars = 0;
+    if (this.#failed !== undefined || this.#stream.writableEnded || this.#stream.destroyed) {
+      this.#logger.error(
+        { lines: chunk },
+        'dead-letter file unavailable: dead letters logged instead',
+      );
+      return;
+    }
+    this.#stream.write(chunk);
+  }
+}

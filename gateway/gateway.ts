@@ -1,0 +1,322 @@
+/**
+ * @module The `Gateway`: wires a resolved configuration into running parts — the embedded broker
+ * (when no `mqtt.url` is set), MQTT ingest, one pipeline per configured pipeline (batches → rule
+ * chain → bounded outbox → forwarder → sink), and the dead-letter file — and takes them down in
+ * order on `close()`. This is what `sluice start` runs.
+ */
+import type { Logger } from 'pino';
+import { pino } from 'pino';
+import { EmbeddedBroker } from './broker/embedded-broker.js';
+import type { Config } from './config/types.js';
+import { DeadLetterFile } from './dead-letter/dead-letter-file.js';
+import { AckGate } from './ingest/ack-gate.js';
+import type { IngestTarget } from './ingest/ingest-target.js';
+import { MqttIngest } from './ingest/mqtt-ingest.js';
+import type { IngestSubscription } from './ingest/mqtt-connection.js';
+import { TopicRouter } from './ingest/topic-router.js';
+import { MemoryOutbox } from './outbox/memory-outbox.js';
+import { Counters } from './pipeline/counters.js';
+import { EventIds } from './pipeline/event-ids.js';
+import { Pipeline } from './pipeline/pipeline.js';
+import { compileRules, createRuleInstances } from './pipeline/rule-loader.js';
+import { Forwarder } from './sinks/forwarder.js';
+import { HttpSink, httpSinkOptionsFromConfig } from './sinks/http-sink.js';
+import type { Sink } from './sinks/sink.js';
+
+/** Options of {@link Gateway.start}. */
+export interface GatewayOptions {
+  /** @default a silent pino logger */
+  logger?: Logger;
+  /** Overrides `config.mqtt.inflightWindow`. @default the configured window */
+  inflightLimit?: number;
+  /** Overrides `config.shutdownTimeoutMs`. @default the configured timeout */
+  closeTimeoutMs?: number;
+  /** How long `start()` waits for the first connection to the broker. @default 30000 */
+  connectTimeoutMs?: number;
+}
+
+/** One pipeline's figures in {@link GatewayStats}. */
+export interface PipelineStats {
+  name: string;
+  /** Output records in the outbox (not yet accepted upstream). */
+  outboxDepth: number;
+  /** The highest outbox depth reached. */
+  outboxPeak: number;
+  /** The outbox's bound (`outboxMaxRecords`). */
+  outboxCapacity: number;
+}
+
+/** A snapshot of the gateway's counters. */
+export interface GatewayStats {
+  /** MQTT messages accepted into a pipeline. */
+  received: number;
+  /** MQTT messages on topics no pipeline matches. */
+  unrouted: number;
+  /** Events run through a rule chain. */
+  processed: number;
+  batches: number;
+  /** Output records accepted by the outboxes. */
+  outputRecords: number;
+  /** Output records accepted upstream. */
+  sent: number;
+  deadLetters: number;
+  commands: number;
+  ruleTraps: number;
+  /** QoS 0 messages dropped (only at shutdown). */
+  qos0Dropped: number;
+  /** Output records upstream refused for good (dead-lettered). */
+  rejected: number;
+  /** Sum of the outboxes' depths. */
+  outboxDepth: number;
+  pipelines: PipelineStats[];
+}
+
+interface PipelineParts {
+  pipeline: Pipeline;
+  outbox: MemoryOutbox;
+  sink: Sink;
+  forwarder: Forwarder;
+}
+
+/** A running Sluice gateway. */
+export class Gateway {
+  readonly #logger: Logger;
+  readonly #counters: Counters;
+  readonly #parts: PipelineParts[];
+  readonly #ingest: MqttIngest;
+  readonly #deadLetters: DeadLetterFile;
+  readonly #broker: EmbeddedBroker | undefined;
+  readonly #closeTimeoutMs: number;
+  readonly #mqttUrl: string;
+  #closing: Promise<void> | undefined;
+
+  private constructor(
+    logger: Logger,
+    counters: Counters,
+    parts: PipelineParts[],
+    ingest: MqttIngest,
+    deadLetters: DeadLetterFile,
+    broker: EmbeddedBroker | undefined,
+    closeTimeoutMs: number,
+    mqttUrl: string,
+  ) {
+    this.#logger = logger;
+    this.#counters = counters;
+    this.#parts = parts;
+    this.#ingest = ingest;
+    this.#deadLetters = deadLetters;
+    this.#broker = broker;
+    this.#closeTimeoutMs = closeTimeoutMs;
+    this.#mqttUrl = mqttUrl;
+  }
+
+  /**
+   * Starts everything and resolves once ingest is connected and subscribed.
+   * @throws ConfigError (MQTT 5 with the embedded broker), BrokerPortInUseError,
+   *   RuleLoadError, DeadLetterWriteError, IngestConnectError, IngestSubscribeError.
+   */
+  static async start(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
+    const logger = options.logger ?? pino({ level: 'silent' });
+    const cleanup: (() => Promise<void>)[] = [];
+    try {
+      let broker: EmbeddedBroker | undefined;
+      let url = config.mqtt.url;
+      if (url === '') {
+        broker = await EmbeddedBroker.start({
+          host: config.mqtt.embedded.host,
+          port: config.mqtt.embedded.port,
+          protocolVersion: config.mqtt.protocolVersion,
+          logger: logger.child({ component: 'broker' }),
+        });
+        cleanup.push(() => (broker as EmbeddedBroker).close());
+        url = broker.url;
+      }
+      const modules = await compileRules(config);
+      const deadLetters = await DeadLetterFile.open(config.deadLetter.path, { logger });
+      cleanup.push(() => deadLetters.close());
+
+      const counters = new Counters();
+      const gate = new AckGate();
+      const ids = new EventIds();
+      // Pipelines and ingest refer to each other: ingest feeds the pipelines, which publish
+      // commands through it and tell it when they have room again (only once it exists).
+      const publishCommand = (topic: string, payload: Uint8Array): void =>
+        ingest.publish(topic, payload);
+      const onRoom = (): void => ingest.resume();
+
+      const parts: PipelineParts[] = config.pipelines.map((pipelineConfig, index) => {
+        const log = logger.child({ pipeline: pipelineConfig.name });
+        const outbox = new MemoryOutbox({
+          capacity: pipelineConfig.outboxMaxRecords,
+          onHighWater: (depth) =>
+            log.warn({ depth }, 'outbox full: upstream is slower than ingest; pausing'),
+          onLowWater: (depth) => log.info({ depth }, 'outbox below low water: resuming'),
+        });
+        const sink = new HttpSink(
+          httpSinkOptionsFromConfig(pipelineConfig.sink, log.child({ sink: 'http' })),
+        );
+        const forwarder = new Forwarder({
+          pipeline: pipelineConfig.name,
+          outbox,
+          sink,
+          deadLetters,
+          counters,
+          sinkName: 'sink:http',
+          logger: log,
+        });
+        const pipeline = new Pipeline({
+          config: pipelineConfig,
+          rules: createRuleInstances(index, pipelineConfig.rules, modules, log),
+          outbox,
+          gate,
+          ids,
+          deadLetters,
+          counters,
+          publishCommand,
+          onRoom,
+          logger: log,
+        });
+        return { pipeline, outbox, sink, forwarder };
+      });
+
+      const router = new TopicRouter<IngestTarget>(
+        config.pipelines.map((p, i) => ({
+          filters: p.topics,
+          keyLevel: p.keyLevel,
+          target: (parts[i] as PipelineParts).pipeline,
+        })),
+      );
+      const subscriptions = new Map<string, IngestSubscription>();
+      for (const p of config.pipelines) {
+        for (const filter of p.topics) {
+          const qos = Math.max(subscriptions.get(filter)?.qos ?? 0, p.qos) as 0 | 1 | 2;
+          subscriptions.set(filter, { filter, qos });
+        }
+      }
+      for (const part of parts) part.forwarder.start();
+      cleanup.push(async () => {
+        for (const part of parts) {
+          part.pipeline.close();
+          await part.forwarder.drain(0);
+          await part.sink.close();
+        }
+      });
+      const configuredWindow =
+        config.mqtt.inflightWindow > 0 ? config.mqtt.inflightWindow : undefined;
+      const inflightLimit =
+        options.inflightLimit ??
+        configuredWindow ??
+        (broker === undefined ? undefined : Number.POSITIVE_INFINITY);
+      const ingest = MqttIngest.create({
+        url,
+        mqtt: config.mqtt,
+        subscriptions: [...subscriptions.values()],
+        router,
+        targets: parts.map((part) => part.pipeline),
+        gate,
+        counters,
+        ...(inflightLimit === undefined ? {} : { inflightLimit }),
+        ...(options.connectTimeoutMs === undefined
+          ? {}
+          : { connectTimeoutMs: options.connectTimeoutMs }),
+        logger: logger.child({ component: 'ingest' }),
+      });
+      await ingest.connect();
+      for (const part of parts) part.pipeline.start();
+      logger.info(
+        {
+          mqtt: url,
+          pipelines: parts.map((part) => part.pipeline.name),
+          inflightLimit: ingest.inflightLimit,
+        },
+        'gateway started',
+      );
+      return new Gateway(
+        logger,
+        counters,
+        parts,
+        ingest,
+        deadLetters,
+        broker,
+        options.closeTimeoutMs ?? config.shutdownTimeoutMs,
+        url,
+      );
+    } catch (error) {
+      for (const step of cleanup.reverse()) await step().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** The MQTT URL ingest is connected to (the embedded broker's when it runs). */
+  get mqttUrl(): string {
+    return this.#mqttUrl;
+  }
+
+  /** The counters and outbox depths now. */
+  stats(): GatewayStats {
+    const c = this.#counters;
+    let outboxDepth = 0;
+    const pipelines: PipelineStats[] = [];
+    for (const { pipeline, outbox } of this.#parts) {
+      outboxDepth += outbox.depth;
+      pipelines.push({
+        name: pipeline.name,
+        outboxDepth: outbox.depth,
+        outboxPeak: outbox.peakDepth,
+        outboxCapacity: outbox.capacity,
+      });
+    }
+    return {
+      received: c.received,
+      unrouted: c.unrouted,
+      processed: c.processed,
+      batches: c.batches,
+      outputRecords: c.outputRecords,
+      sent: c.sent,
+      deadLetters: c.deadLetters,
+      commands: c.commands,
+      ruleTraps: c.ruleTraps,
+      qos0Dropped: c.qos0Dropped,
+      rejected: c.rejected,
+      outboxDepth,
+      pipelines,
+    };
+  }
+
+  /**
+   * Stops reading from the broker, processes what was received, flushes every rule (open
+   * windows are emitted), sends what the outboxes hold — all within `closeTimeoutMs` — then
+   * disconnects and stops the embedded broker. Messages whose batches were not committed are
+   * not acknowledged: the broker redelivers them on the persistent session. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    const started = Date.now();
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), this.#closeTimeoutMs);
+    try {
+      this.#ingest.stop();
+      await Promise.all(this.#parts.map((part) => part.pipeline.finish(deadline.signal)));
+      await this.#ingest.close();
+      const remaining = Math.max(0, this.#closeTimeoutMs - (Date.now() - started));
+      await Promise.all(this.#parts.map((part) => part.forwarder.drain(remaining)));
+    } finally {
+      clearTimeout(timer);
+      for (const part of this.#parts) {
+        part.pipeline.close();
+        await part.sink.close();
+      }
+      await this.#deadLetters.close();
+      await this.#broker?.close();
+      this.#logger.info({ stats: this.stats() }, 'gateway closed');
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}

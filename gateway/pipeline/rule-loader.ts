@@ -1,0 +1,127 @@
+/**
+ * @module Loads a pipeline's rules: resolves `module` (a path to a .wasm file, or the name of an
+ * example rule → `<package root>/dist/rules/<name>.wasm`), compiles it within the configured
+ * limits, encodes the rule's parameters as CBOR and creates the instance.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { encode as encodeCbor } from 'cbor-x';
+import type { Logger } from 'pino';
+import { RuleInstance, compileRule } from '../../runtime/index.js';
+import type { RuleModule } from '../../runtime/index.js';
+import type { Config, RuleConfig } from '../config/types.js';
+import { RuleLoadError } from './errors.js';
+
+let packageRoot: string | undefined;
+
+/** The directory of Sluice's package.json (works from the sources and from `dist/`). */
+export function findPackageRoot(): string {
+  if (packageRoot !== undefined) return packageRoot;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      try {
+        if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name === 'sluice') {
+          packageRoot = dir;
+          return dir;
+        }
+      } catch {
+        // Not ours (or unreadable): keep looking upwards.
+      }
+    }
+    const parent = dirname(dir);
+    if (parent === dir)
+      throw new RuleLoadError(
+        'cannot find the sluice package root (no package.json named "sluice" above the gateway)',
+      );
+    dir = parent;
+  }
+}
+
+/** The .wasm file a rule's `module` names. */
+export function resolveRuleModulePath(module: string): string {
+  if (module.endsWith('.wasm') || module.includes('/') || module.includes('\\'))
+    return resolve(module);
+  return join(findPackageRoot(), 'dist', 'rules', `${module}.wasm`);
+}
+
+/** Reads and compiles the modules of every rule in the configuration, once per distinct file. */
+export async function compileRules(config: Config): Promise<Map<string, RuleModule>> {
+  const modules = new Map<string, RuleModule>();
+  for (let p = 0; p < config.pipelines.length; p++) {
+    const pipeline = config.pipelines[p];
+    if (pipeline === undefined) continue;
+    for (let r = 0; r < pipeline.rules.length; r++) {
+      const rule = pipeline.rules[r] as RuleConfig;
+      const path = resolveRuleModulePath(rule.module);
+      if (modules.has(path)) continue;
+      const field = `pipelines[${p}].rules[${r}].module`;
+      let bytes: Uint8Array;
+      try {
+        bytes = await readFile(path);
+      } catch (error) {
+        const builtin = !rule.module.endsWith('.wasm') && !rule.module.includes('/');
+        throw new RuleLoadError(
+          `${field}: cannot read "${path}" (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}). ` +
+            (builtin
+              ? 'The example rules are built by `npm run build` (or `sluice rules build --all`).'
+              : 'Set it to an existing .wasm file or a built-in rule (threshold, window-stats, deadband).'),
+          { cause: error },
+        );
+      }
+      try {
+        modules.set(
+          path,
+          await compileRule(bytes, {
+            maxMemoryBytes: config.limits.ruleMemoryBytes,
+            maxModuleBytes: config.limits.ruleModuleBytes,
+          }),
+        );
+      } catch (error) {
+        throw new RuleLoadError(
+          `${field}: "${path}" is not a usable rule: ${(error as Error).message}`,
+          {
+            cause: error,
+          },
+        );
+      }
+    }
+  }
+  return modules;
+}
+
+/** Creates the instances of one pipeline's rules (their `init` runs with the CBOR config). */
+export function createRuleInstances(
+  pipelineIndex: number,
+  rules: readonly RuleConfig[],
+  modules: ReadonlyMap<string, RuleModule>,
+  logger: Logger,
+): RuleInstance[] {
+  return rules.map((rule, r) => {
+    const module = modules.get(resolveRuleModulePath(rule.module));
+    if (module === undefined)
+      throw new RuleLoadError(`pipelines[${pipelineIndex}].rules[${r}]: module not compiled`);
+    const log = logger.child({ rule: rule.name });
+    try {
+      return RuleInstance.create(module, {
+        name: rule.name,
+        config: new Uint8Array(encodeCbor(rule.config)),
+        onLog: (level, message) => {
+          if (level <= 0) log.trace(message);
+          else if (level === 1) log.debug(message);
+          else if (level === 2) log.info(message);
+          else if (level === 3) log.warn(message);
+          else log.error(message);
+        },
+      });
+    } catch (error) {
+      throw new RuleLoadError(
+        `pipelines[${pipelineIndex}].rules[${r}].config: rule "${rule.name}" did not start: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  });
+}

@@ -1,0 +1,124 @@
+/**
+ * Backpressure, end to end: with upstream failing (503, then hanging) for seconds under QoS 1
+ * load, the outbox stays within its bound, ingest stops reading (the broker holds the rest),
+ * and once upstream recovers every reading arrives.
+ */
+import { rm } from 'node:fs/promises';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Gateway } from '../../gateway/gateway.js';
+import {
+  makeReadings,
+  publishAll,
+  readingMessages,
+  tempDir,
+  testConfig,
+} from './helpers/gateway-config.js';
+import type { Reading } from './helpers/gateway-config.js';
+import { startMosquitto } from '../support/mosquitto.js';
+import type { Mosquitto } from '../support/mosquitto.js';
+import { startReceiver } from './helpers/receiver.js';
+import type { Receiver } from './helpers/receiver.js';
+import { delay, waitFor } from './helpers/wait.js';
+
+const OUTBOX = 200;
+const BATCH = 100;
+
+describe('Gateway backpressure', () => {
+  let mosquitto: Mosquitto;
+  let receiver: Receiver;
+  let dir: string;
+  let gateway: Gateway | undefined;
+
+  beforeAll(async () => {
+    mosquitto = await startMosquitto({ maxInflightMessages: 20, maxQueuedMessages: 100_000 });
+  });
+  afterAll(async () => {
+    await mosquitto.close();
+  });
+  afterEach(async () => {
+    await gateway?.close();
+    gateway = undefined;
+    await receiver.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('loses nothing and stays bounded while upstream answers 503 and then hangs for seconds under QoS 1 load', async () => {
+    receiver = await startReceiver();
+    receiver.setMode({ kind: 'unavailable' });
+    dir = await tempDir();
+    const config = testConfig({
+      dataDir: dir,
+      sinkUrl: receiver.url,
+      mqttUrl: mosquitto.url,
+      // threshold forwards every reading: one output record per event fills the outbox fast.
+      pipeline: {
+        rules: [{ module: 'threshold', config: { field: 'temp', min: -40, max: 125 } }],
+        outboxMaxRecords: OUTBOX,
+        batch: { maxEvents: BATCH, lingerMs: 5 },
+      },
+      sink: { maxRecords: 50, timeoutMs: 300 },
+    });
+    gateway = await Gateway.start(config);
+    const gw = gateway;
+    const readings = makeReadings(10, 300, Date.now(), 10);
+    const published = publishAll(mosquitto.url, readingMessages(readings), { qos: 1 });
+
+    // Upstream down: the outbox fills to its bound and ingest stops.
+    await waitFor(() => gw.stats().outboxDepth === OUTBOX, { what: 'the outbox to fill' });
+    await published;
+    await delay(2000);
+    receiver.setMode({ kind: 'hang' });
+    await delay(2000);
+    const paused = gw.stats();
+    expect(paused.sent).toBe(0);
+    expect(paused.outboxDepth).toBe(OUTBOX);
+    // The broker holds what the gateway does not read: far fewer received than published.
+    expect(paused.received).toBeLessThan(readings.length / 2);
+    // What is in memory: the outbox (bounded), one batch waiting for room, one being filled.
+    expect(paused.received - paused.sent).toBeLessThanOrEqual(OUTBOX + 2 * BATCH + 20);
+    expect(receiver.requests()).toBeGreaterThan(1);
+
+    receiver.setMode({ kind: 'accept' });
+    await waitFor(() => receiver.records().length >= readings.length, {
+      timeoutMs: 60_000,
+      what: 'every reading upstream',
+    });
+    const upstream = receiver.records().map((record) => record.value as Reading);
+    expect(upstream).toHaveLength(readings.length);
+    expect(new Set(upstream.map((r) => JSON.stringify(r)))).toEqual(
+      new Set(readings.map((r) => JSON.stringify(r))),
+    );
+    const done = gw.stats();
+    expect(done.pipelines[0]?.outboxPeak).toBeLessThanOrEqual(OUTBOX);
+    expect(done.deadLetters).toBe(0);
+    expect(done.sent).toBe(readings.length);
+  });
+
+  it('retries batches upstream refuses with 429 and Retry-After, and dead-letters a batch refused with 400', async () => {
+    receiver = await startReceiver();
+    dir = await tempDir();
+    const config = testConfig({
+      dataDir: dir,
+      sinkUrl: receiver.url,
+      mqttUrl: mosquitto.url,
+      pipeline: { rules: [{ module: 'threshold', config: { field: 'temp', min: -40, max: 125 } }] },
+    });
+    gateway = await Gateway.start(config);
+    const gw = gateway;
+    receiver.setMode({ kind: 'status', status: 400, body: 'schema mismatch' });
+    const first = makeReadings(2, 5, Date.now(), 10);
+    await publishAll(mosquitto.url, readingMessages(first), { qos: 1 });
+    await waitFor(() => gw.stats().rejected === first.length, {
+      what: 'the refused batch dead-lettered',
+    });
+    receiver.setMode({ kind: 'status', status: 429 });
+    const second = makeReadings(2, 5, Date.now() + 1000, 10);
+    await publishAll(mosquitto.url, readingMessages(second), { qos: 1 });
+    await waitFor(() => receiver.requests() >= 4, { what: 'retries' });
+    receiver.setMode({ kind: 'accept' });
+    await waitFor(() => receiver.records().length === second.length, {
+      what: 'the retried batch upstream',
+    });
+    expect(gw.stats().deadLetters).toBe(first.length);
+  });
+});

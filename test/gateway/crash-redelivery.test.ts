@@ -1,0 +1,92 @@
+/**
+ * At-least-once across a crash: a gateway killed (SIGKILL) while upstream refuses its batches
+ * never acknowledged the messages whose records were not accepted by its outbox, so the broker
+ * redelivers them on the persistent session to the next gateway with the same client id.
+ */
+import { rm } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Gateway } from '../../gateway/gateway.js';
+import { startChildGateway } from './helpers/child-gateway.js';
+import {
+  makeReadings,
+  publishAll,
+  readingMessages,
+  tempDir,
+  testConfig,
+} from './helpers/gateway-config.js';
+import type { Reading } from './helpers/gateway-config.js';
+import { startMosquitto } from '../support/mosquitto.js';
+import type { Mosquitto } from '../support/mosquitto.js';
+import { startReceiver } from './helpers/receiver.js';
+import type { Receiver } from './helpers/receiver.js';
+import { waitFor } from './helpers/wait.js';
+
+const OUTBOX = 50;
+
+describe('Gateway killed before upstream accepted its records', () => {
+  let mosquitto: Mosquitto;
+  let receiver: Receiver;
+  let dir: string;
+
+  beforeAll(async () => {
+    mosquitto = await startMosquitto({ maxInflightMessages: 20, maxQueuedMessages: 100_000 });
+    receiver = await startReceiver();
+    dir = await tempDir();
+  });
+  afterAll(async () => {
+    await receiver.close();
+    await mosquitto.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('gets its unacknowledged messages redelivered by Mosquitto to the restarted gateway', async () => {
+    receiver.setMode({ kind: 'unavailable' });
+    const config = testConfig({
+      dataDir: dir,
+      sinkUrl: receiver.url,
+      mqttUrl: mosquitto.url,
+      clientId: 'sluice-crash-test',
+      pipeline: {
+        rules: [{ module: 'threshold', config: { field: 'temp', min: -40, max: 125 } }],
+        outboxMaxRecords: OUTBOX,
+        batch: { maxEvents: 20, lingerMs: 5 },
+      },
+    });
+    const first = await startChildGateway(config);
+    const readings = makeReadings(4, 100, Date.now(), 10);
+    await publishAll(mosquitto.url, readingMessages(readings), { qos: 1 });
+    // Upstream refuses everything: the outbox fills, ingest stops, the rest stays unacknowledged.
+    await waitFor(async () => (await first.stats()).outboxDepth === OUTBOX, {
+      what: 'the outbox to fill',
+    });
+    const atKill = await first.stats();
+    expect(atKill.sent).toBe(0);
+    expect(atKill.received).toBeLessThan(readings.length);
+    await first.kill();
+
+    receiver.setMode({ kind: 'accept' });
+    const second = await Gateway.start(config);
+    try {
+      // Nothing is published any more: whatever arrives now was redelivered by the broker.
+      await waitFor(
+        () =>
+          receiver.records().length >= readings.length - OUTBOX && second.stats().outboxDepth === 0,
+        {
+          what: 'the redelivered readings upstream',
+        },
+      );
+      await second.close();
+      expect(second.stats().received).toBeGreaterThanOrEqual(readings.length - OUTBOX);
+      const upstream = new Set(
+        receiver.records().map((record) => JSON.stringify(record.value as Reading)),
+      );
+      const missing = readings.filter((r) => !upstream.has(JSON.stringify(r)));
+      // Only what the killed gateway's in-memory outbox held (its acknowledged batches) is lost:
+      // at most its capacity, and only the earliest readings (the outbox is FIFO).
+      expect(missing.length).toBeLessThanOrEqual(OUTBOX);
+      expect(missing).toEqual(readings.slice(0, missing.length));
+    } finally {
+      await second.close();
+    }
+  });
+});

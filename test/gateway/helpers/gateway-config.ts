@@ -1,0 +1,182 @@
+/**
+ * @module Test helper: a resolved gateway configuration (through the real config resolver) for
+ * a temporary data directory, plus MQTT publishing and reading helpers.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectAsync } from 'mqtt';
+import type { IClientOptions } from 'mqtt';
+import { resolveConfig } from '../../../gateway/config/index.js';
+import type { Config } from '../../../gateway/config/index.js';
+
+/** A fresh temporary directory. */
+export function tempDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'sluice-gw-'));
+}
+
+/** Options of {@link testConfig}. */
+export interface TestConfigOptions {
+  dataDir: string;
+  sinkUrl: string;
+  /** Broker URL; empty → the embedded broker on `embeddedPort`. */
+  mqttUrl?: string;
+  embeddedPort?: number;
+  clientId?: string;
+  protocolVersion?: 4 | 5;
+  /** The pipeline section (merged over test defaults). */
+  pipeline?: Record<string, unknown>;
+  /** The sink section (merged over test defaults). */
+  sink?: Record<string, unknown>;
+}
+
+/** A resolved configuration for one pipeline on `sensors/+/reading`. */
+export function testConfig(options: TestConfigOptions): Config {
+  return resolveConfig({
+    dataDir: options.dataDir,
+    mqtt: {
+      url: options.mqttUrl ?? '',
+      clientId: options.clientId ?? `sluice-test-${randomUUID().slice(0, 8)}`,
+      clean: false,
+      protocolVersion: options.protocolVersion ?? 4,
+      reconnectPeriodMs: 200,
+      embedded: { host: '127.0.0.1', port: options.embeddedPort ?? 0 },
+    },
+    pipelines: [
+      {
+        name: 'test',
+        topics: ['sensors/+/reading'],
+        qos: 1,
+        keyLevel: 1,
+        sink: {
+          type: 'http',
+          url: options.sinkUrl,
+          lingerMs: 20,
+          retry: { initialDelayMs: 20, maxDelayMs: 200 },
+          ...options.sink,
+        },
+        ...options.pipeline,
+      },
+    ],
+    deadLetter: { path: join(options.dataDir, 'dead', 'dead-letter.jsonl') },
+    log: { level: 'silent' },
+  });
+}
+
+/** One reading as devices publish it. */
+export interface Reading {
+  device: string;
+  ts: number;
+  temp: number;
+}
+
+/** Publishes `payloads` (topic, bytes) with one MQTT.js client and waits for the broker's acks. */
+export async function publishAll(
+  url: string,
+  messages: readonly { topic: string; payload: string | Buffer }[],
+  options: { qos?: 0 | 1 | 2; protocolVersion?: 4 | 5 } = {},
+): Promise<void> {
+  const clientOptions: IClientOptions = {
+    clientId: `pub-${randomUUID().slice(0, 8)}`,
+    clean: true,
+    protocolVersion: options.protocolVersion ?? 4,
+    reconnectPeriod: 0,
+  };
+  const client = await connectAsync(url, clientOptions);
+  try {
+    const qos = options.qos ?? 1;
+    const pending: Promise<unknown>[] = [];
+    for (const { topic, payload } of messages)
+      pending.push(client.publishAsync(topic, payload, { qos }));
+    await Promise.all(pending);
+  } finally {
+    await client.endAsync();
+  }
+}
+
+/** The messages for `readings`: topic `sensors/<device>/reading`, JSON payload. */
+export function readingMessages(
+  readings: readonly Reading[],
+): { topic: string; payload: string }[] {
+  return readings.map((r) => ({
+    topic: `sensors/${r.device}/reading`,
+    payload: JSON.stringify(r),
+  }));
+}
+
+/** `count` readings per device, round robin over `devices`, event times from `start` every `stepMs`. */
+export function makeReadings(
+  devices: number,
+  count: number,
+  start: number,
+  stepMs: number,
+): Reading[] {
+  const readings: Reading[] = [];
+  for (let i = 0; i < count; i++) {
+    for (let d = 0; d < devices; d++) {
+      // Multiples of 0.25: sums are exact in binary floating point, whatever the order.
+      readings.push({
+        device: `dev-${d}`,
+        ts: start + i * stepMs,
+        temp: 15 + ((i * 7 + d * 3) % 40) * 0.25,
+      });
+    }
+  }
+  return readings;
+}
+
+/** A window result as window-stats emits it. */
+export interface WindowResult {
+  key: string;
+  start: number;
+  end: number;
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+  avg: number;
+}
+
+/** Per-device tumbling windows of `temp`, computed offline. */
+export function expectedWindows(readings: readonly Reading[], windowMs: number): WindowResult[] {
+  const windows = new Map<string, WindowResult>();
+  for (const r of readings) {
+    const start = Math.floor(r.ts / windowMs) * windowMs;
+    const id = `${r.device}@${start}`;
+    let w = windows.get(id);
+    if (w === undefined) {
+      w = {
+        key: r.device,
+        start,
+        end: start + windowMs,
+        count: 0,
+        sum: 0,
+        min: Infinity,
+        max: -Infinity,
+        avg: 0,
+      };
+      windows.set(id, w);
+    }
+    w.count++;
+    w.sum += r.temp;
+    w.min = Math.min(w.min, r.temp);
+    w.max = Math.max(w.max, r.temp);
+  }
+  for (const w of windows.values()) w.avg = w.sum / w.count;
+  return sortWindows([...windows.values()]);
+}
+
+/** Windows sorted by key then start. */
+export function sortWindows(windows: WindowResult[]): WindowResult[] {
+  return windows.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.start - b.start));
+}
+
+/** The dead-letter file's entries. */
+export async function readDeadLetters(path: string): Promise<Record<string, unknown>[]> {
+  const text = await readFile(path, 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}

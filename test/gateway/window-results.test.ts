@@ -1,0 +1,272 @@
+/**
+ * End to end, against real brokers and a real HTTP receiver: QoS 1 JSON readings through
+ * threshold → window-stats give exactly the per-device window results computed offline, and
+ * malformed payloads land in the dead-letter file without stopping the flow.
+ */
+import { rm } from 'node:fs/promises';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Gateway } from '../../gateway/gateway.js';
+import {
+  expectedWindows,
+  makeReadings,
+  publishAll,
+  readDeadLetters,
+  readingMessages,
+  sortWindows,
+  tempDir,
+  testConfig,
+} from './helpers/gateway-config.js';
+import type { WindowResult } from './helpers/gateway-config.js';
+import { startMosquitto } from '../support/mosquitto.js';
+import type { Mosquitto } from '../support/mosquitto.js';
+import { startReceiver } from './helpers/receiver.js';
+import type { Receiver } from './helpers/receiver.js';
+import { waitFor } from './helpers/wait.js';
+
+const WINDOW_MS = 1000;
+const RULES = [
+  { module: 'threshold', config: { field: 'temp', min: -40, max: 125 } },
+  { module: 'window-stats', config: { field: 'temp', timeField: 'ts', windowMs: WINDOW_MS } },
+];
+
+function windowsUpstream(receiver: Receiver): WindowResult[] {
+  return sortWindows(receiver.records().map((record) => record.value as WindowResult));
+}
+
+describe('Gateway with Mosquitto', () => {
+  let mosquitto: Mosquitto;
+  let receiver: Receiver;
+  let dir: string;
+  let gateway: Gateway | undefined;
+
+  beforeAll(async () => {
+    mosquitto = await startMosquitto({ maxInflightMessages: 20, maxQueuedMessages: 100_000 });
+  });
+  afterAll(async () => {
+    await mosquitto.close();
+  });
+  afterEach(async () => {
+    await gateway?.close();
+    gateway = undefined;
+    await receiver.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('turns QoS 1 JSON readings into exactly the expected per-device window results upstream', async () => {
+    receiver = await startReceiver();
+    dir = await tempDir();
+    const config = testConfig({
+      dataDir: dir,
+      sinkUrl: receiver.url,
+      mqttUrl: mosquitto.url,
+      pipeline: { rules: RULES },
+    });
+    gateway = await Gateway.start(config);
+    // Event times an hour ahead: no tick closes a window early; windows close on later
+    // readings of the same device, and the rest on close() (flush).
+    const readings = makeReadings(20, 60, Date.now() + 3_600_000, 100);
+    await publishAll(mosquitto.url, readingMessages(readings), { qos: 1 });
+    await waitFor(() => gateway?.stats().received === readings.length, {
+      what: 'every reading received',
+    });
+    await gateway.close();
+    const stats = gateway.stats();
+    expect(stats.processed).toBe(readings.length);
+    expect(stats.deadLetters).toBe(0);
+    expect(windowsUpstream(receiver)).toEqual(expectedWindows(readings, WINDOW_MS));
+    expect(stats.sent).toBe(receiver.records().length);
+  });
+
+  it('writes malformed payloads to the dead-letter file with the reason and keeps the flow going', async () => {
+    receiver = await startReceiver();
+    dir = await tempDir();
+    const config = testConfig({
+      dataDir: dir,
+      sinkUrl: receiver.url,
+      mqttUrl: mosquitto.url,
+      pipeline: { rules: RULES },
+    });
+    gateway = await Gateway.start(config);
+    const readings = makeReadings(5, 40, Date.now() + 3_600_000, 100);
+    const messages: { topic: string; payload: string | Buffer }[] = readingMessages(readings);
+    const malformed = [
+      { topic: 'sensors/bad-1/reading', payload: '{"device":"bad-1","ts":1,"temp":' },
+      { topic: 'sensors/bad-2/reading', payload: '{"device":"bad-2","ts":1}' },
+      { topic: 'sensors/bad-3/reading', payload: Buffer.from([0xff, 0xfe, 0x00, 0x01]) },
+    ];
+    // Interleave: malformed payloads in the middle of valid ones.
+    messages.splice(50, 0, ...malformed);
+    await publishAll(mosquitto.url, messages, { qos: 1 });
+    await waitFor(() => gateway?.stats().received === messages.length, {
+      what: 'every message received',
+    });
+    await gateway.close();
+
+    expect(windowsUpstream(receiver)).toEqual(expectedWindows(readings, WINDOW_MS));
+    const dead = await readDeadLetters(config.deadLetter.path);
+    expect(dead).toHaveLength(3);
+    const byKey = new Map(dead.map((entry) => [entry['key'], entry]));
+    expect(byKey.get('bad-1')).toMatchObject({
+      pipeline: 'test',
+      rule: 'threshold',
+      topic: 'sensors/bad-1/reading',
+      payload: '{"device":"bad-1","ts":1,"temp":',
+      encoding: 'utf8',
+    });
+    expect(String(byKey.get('bad-1')?.['reason'])).toMatch(/JSON/);
+    expect(String(byKey.get('bad-2')?.['reason'])).toMatch(/temp/);
+    expect(byKey.get('bad-3')).toMatchObject({
+      encoding: 'base64',
+      payload: Buffer.from([0xff, 0xfe, 0x00, 0x01]).toString('base64'),
+    });
+    for (const entry of dead) expect(entry['id']).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('speaks MQTT 5 with a receive maximum and gives the same window results', async () => {
+    receiver = await startReceiver();
+    dir = await tempDir();
+    const config = testConfig({
+      dataDir: dir,
+      sinkUrl: receiver.url,
+      mqttUrl: mosquitto.url,
+      protocolVersion: 5,
+      pipeline: { rules: RULES },
+    });
+    config.mqtt.receiveMaximum = 30;
+    gateway = await Gateway.start(config);
+    const readings = makeReadings(10, 40, Date.now() + 3_600_000, 100);
+    await publishAll(mosquitto.url, readingMessages(readings), { qos: 1, protocolVersion: 5 });
+    await waitFor(() => gateway?.stats().received === readings.length, {
+      what: 'every reading received',
+    });
+    await gateway.close();
+    expect(windowsUpstream(receiver)).toEqual(expectedWindows(readings, WINDOW_MS));
+  });
+
+  it('passes QoS 0 readings through', async () => {
+    receiver = await startReceiver();
+    dir = await tempDir();
+    const config = testConfig({
+      dataDir: dir,
+      sinkUrl: receiver.url,
+      mqttUrl: mosquitto.url,
+      pipeline: { qos: 0, rules: [RULES[0]] },
+    });
+    gateway = await Gateway.start(config);
+    const readings = makeReadings(10, 50, Date.now(), 10);
+    await publishAll(mosquitto.url, readingMessages(readings), { qos: 0 });
+    await waitFor(() => receiver.records().length === readings.length, {
+      what: 'every reading upstream',
+    });
+    const values = receiver.records().map((record) => record.value);
+    expect(new Set(values.map((v) => JSON.stringify(v)))).toEqual(
+      new Set(readings.map((r) => JSON.stringify(r))),
+    );
+    expect(gateway.stats().qos0Dropped).toBe(0);
+  });
+});
+
+// Mosquitto 2.0.11 (this machine's) stops delivering queued QoS 2 messages to a subscriber once
+// `max_inflight_messages` were in flight, even to a bare MQTT.js subscriber (its in-flight quota
+// bugs were fixed in 2.0.13): this broker runs with an unlimited window.
+describe('Gateway with Mosquitto, QoS 2', () => {
+  let mosquitto: Mosquitto;
+  let receiver: Receiver;
+  let dir: string;
+  let gateway: Gateway | undefined;
+
+  beforeAll(async () => {
+    mosquitto = await startMosquitto({ maxInflightMessages: 0, maxQueuedMessages: 100_000 });
+  });
+  afterAll(async () => {
+    await mosquitto.close();
+  });
+  afterEach(async () => {
+    await gateway?.close();
+    gateway = undefined;
+    await receiver.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('takes QoS 2 readings and gives the same window results', async () => {
+    receiver = await startReceiver();
+    dir = await tempDir();
+    const config = testConfig({
+      dataDir: dir,
+      sinkUrl: receiver.url,
+      mqttUrl: mosquitto.url,
+      pipeline: { qos: 2, rules: RULES },
+    });
+    gateway = await Gateway.start(config);
+    const readings = makeReadings(10, 30, Date.now() + 3_600_000, 100);
+    await publishAll(mosquitto.url, readingMessages(readings), { qos: 2 });
+    await waitFor(() => gateway?.stats().received === readings.length, {
+      what: 'every reading received',
+    });
+    await gateway.close();
+    expect(windowsUpstream(receiver)).toEqual(expectedWindows(readings, WINDOW_MS));
+  });
+});
+
+describe('Gateway with the embedded broker', () => {
+  let receiver: Receiver;
+  let dir: string;
+  let gateway: Gateway | undefined;
+
+  afterEach(async () => {
+    await gateway?.close();
+    gateway = undefined;
+    await receiver.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('turns QoS 1 JSON readings into exactly the expected per-device window results upstream', async () => {
+    receiver = await startReceiver();
+    dir = await tempDir();
+    const config = testConfig({
+      dataDir: dir,
+      sinkUrl: receiver.url,
+      embeddedPort: 0,
+      pipeline: { rules: RULES },
+    });
+    gateway = await Gateway.start(config);
+    const readings = makeReadings(20, 60, Date.now() + 3_600_000, 100);
+    await publishAll(gateway.mqttUrl, readingMessages(readings), { qos: 1 });
+    await waitFor(() => gateway?.stats().received === readings.length, {
+      what: 'every reading received',
+    });
+    await gateway.close();
+    expect(gateway.stats().processed).toBe(readings.length);
+    expect(windowsUpstream(receiver)).toEqual(expectedWindows(readings, WINDOW_MS));
+  });
+
+  it('closes windows on the rule tick when no more readings arrive', async () => {
+    receiver = await startReceiver();
+    dir = await tempDir();
+    const config = testConfig({
+      dataDir: dir,
+      sinkUrl: receiver.url,
+      embeddedPort: 0,
+      pipeline: {
+        tickIntervalMs: 50,
+        rules: [
+          RULES[0],
+          {
+            module: 'window-stats',
+            config: { field: 'temp', timeField: 'ts', windowMs: WINDOW_MS, graceMs: 0 },
+          },
+        ],
+      },
+    });
+    gateway = await Gateway.start(config);
+    // Event times in the past, so every window is due at the next tick; one reading per device
+    // and window, so that no tick can close a window before all its readings arrived.
+    const readings = makeReadings(5, 4, Date.now() - 60_000, WINDOW_MS);
+    await publishAll(gateway.mqttUrl, readingMessages(readings), { qos: 1 });
+    const expected = expectedWindows(readings, WINDOW_MS);
+    await waitFor(() => receiver.records().length === expected.length, {
+      what: 'every window upstream before close',
+    });
+    expect(windowsUpstream(receiver)).toEqual(expected);
+  });
+});
