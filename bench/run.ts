@@ -190,17 +190,28 @@ async function main(): Promise<void> {
   try {
     for (let round = 1; round <= ROUNDS; round += 1) {
       const seed = 1000 + round;
+      const profile = (name: string): string[] =>
+        values.profile === undefined
+          ? []
+          : [
+              '--cpu-prof',
+              '--cpu-prof-dir',
+              values.profile,
+              '--cpu-prof-name',
+              `${name}-${round}.cpuprofile`,
+            ];
       const floor = await measure(
         'bare-subscriber.js',
         [broker.url, TOPIC, String(QOS), String(MESSAGES)],
         publish(seed),
+        profile('bare'),
       );
       bare.runs.push(floor.measurement);
 
       received.length = 0;
       const reference = new WindowReference(WINDOW_MS);
       const flags = values['gateway-flags'].split(' ').filter((flag) => flag !== '');
-      if (values.profile !== undefined) flags.push('--cpu-prof', '--cpu-prof-dir', values.profile);
+      flags.push(...profile('sluice'));
       const run = await measure(
         'gateway-child.js',
         [configFile, String(MESSAGES)],
