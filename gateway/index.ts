@@ -3,6 +3,7 @@
  * (`import { Gateway, loadConfig } from 'sluice/gateway'`).
  */
 
+export { SluiceError } from '../runtime/index.js';
 export { Gateway } from './gateway.js';
 export type { GatewayOptions, GatewayStats, PipelineStats } from './gateway.js';
 export {

@@ -1,6 +1,7 @@
 /**
- * @module Errors of the rule runtime: every failure carries a stable string `code` (and, for
- * validation, a `reason`) so callers branch on codes, never on messages.
+ * @module Errors of the rule runtime, and `SluiceError`, the base of every Sluice error: every
+ * failure carries a stable string `code` (and, for validation, a `reason`) so callers branch on
+ * codes, never on messages.
  */
 
 /** Why a rule module was refused at load time. */
@@ -23,15 +24,28 @@ export type RuleValidationReason =
 export type RuleCall =
   'instantiate' | 'init' | 'process' | 'tick' | 'flush' | 'snapshot' | 'restore' | 'cabi_realloc';
 
+/**
+ * Base of every Sluice error: `name` is the subclass's name, `code` the stable string a
+ * subclass sets (callers branch on it, never on the message), and `options.cause` is kept.
+ */
+export abstract class SluiceError extends Error {
+  override readonly name: string;
+  /** Stable machine-readable code, e.g. `RULE_TRAP` or `CONFIG_INVALID`. */
+  abstract readonly code: string;
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
 /** A runtime option has a value that cannot work (wrong type, out of range). */
-export class RuntimeOptionsError extends Error {
-  override readonly name = 'RuntimeOptionsError';
+export class RuntimeOptionsError extends SluiceError {
   readonly code = 'RUNTIME_OPTIONS_INVALID';
 }
 
 /** The bytes are not a well-formed WebAssembly binary (raised by the binary reader). */
-export class WasmBinaryError extends Error {
-  override readonly name = 'WasmBinaryError';
+export class WasmBinaryError extends SluiceError {
   readonly code = 'WASM_MALFORMED';
   /** Byte offset in the binary where reading failed. */
   readonly offset: number;
@@ -43,8 +57,7 @@ export class WasmBinaryError extends Error {
 }
 
 /** A rule module was refused at load time; `reason` says which check failed. */
-export class RuleValidationError extends Error {
-  override readonly name = 'RuleValidationError';
+export class RuleValidationError extends SluiceError {
   readonly code = 'RULE_INVALID';
   readonly reason: RuleValidationReason;
 
@@ -55,8 +68,7 @@ export class RuleValidationError extends Error {
 }
 
 /** A rule could not be instantiated, or its `init` refused its configuration. */
-export class RuleInitError extends Error {
-  override readonly name = 'RuleInitError';
+export class RuleInitError extends SluiceError {
   readonly code = 'RULE_INIT_FAILED';
   /** The rule's name. */
   readonly rule: string;
@@ -71,13 +83,13 @@ export class RuleInitError extends Error {
 }
 
 /**
- * A rule trapped (`unreachable`, out-of-bounds access, abort, out of memory, stack overflow).
- * The instance that trapped is discarded; the next call re-creates it.
+ * A call into a rule failed and its instance was discarded; `rule` and `call` say which.
+ * Shared by `RuleTrapError` and `RuleOutputInvalidError`.
  */
-export class RuleTrapError extends Error {
-  override readonly name = 'RuleTrapError';
-  readonly code = 'RULE_TRAP';
+export abstract class RuleCallError extends SluiceError {
+  /** The rule's name. */
   readonly rule: string;
+  /** The call into the rule that failed. */
   readonly call: RuleCall;
 
   constructor(rule: string, call: RuleCall, message: string, options?: ErrorOptions) {
@@ -88,25 +100,23 @@ export class RuleTrapError extends Error {
 }
 
 /**
+ * A rule trapped (`unreachable`, out-of-bounds access, abort, out of memory, stack overflow).
+ * The instance that trapped is discarded; the next call re-creates it.
+ */
+export class RuleTrapError extends RuleCallError {
+  readonly code = 'RULE_TRAP';
+}
+
+/**
  * A rule broke the ABI contract: it returned a pointer or length outside its memory, or a
  * result discriminant other than ok/err. The instance is discarded like after a trap.
  */
-export class RuleOutputInvalidError extends Error {
-  override readonly name = 'RuleOutputInvalidError';
+export class RuleOutputInvalidError extends RuleCallError {
   readonly code = 'RULE_OUTPUT_INVALID';
-  readonly rule: string;
-  readonly call: RuleCall;
-
-  constructor(rule: string, call: RuleCall, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.rule = rule;
-    this.call = call;
-  }
 }
 
 /** A rule's `restore` refused a state (it returned an error). */
-export class RuleRestoreError extends Error {
-  override readonly name = 'RuleRestoreError';
+export class RuleRestoreError extends SluiceError {
   readonly code = 'RULE_RESTORE_FAILED';
   readonly rule: string;
   /** The message the rule returned from `restore`. */
@@ -120,8 +130,7 @@ export class RuleRestoreError extends Error {
 }
 
 /** A frame is malformed (bad magic, count or lengths); nothing of it was read out of range. */
-export class FrameFormatError extends Error {
-  override readonly name = 'FrameFormatError';
+export class FrameFormatError extends SluiceError {
   readonly code = 'FRAME_INVALID';
   /** Byte offset in the frame where the problem was found. */
   readonly offset: number;
@@ -133,7 +142,6 @@ export class FrameFormatError extends Error {
 }
 
 /** One event can never fit in a frame (its record exceeds `maxBytes`, or a key/topic exceeds 65535 bytes). */
-export class FrameEventTooLargeError extends Error {
-  override readonly name = 'FrameEventTooLargeError';
+export class FrameEventTooLargeError extends SluiceError {
   readonly code = 'FRAME_EVENT_TOO_LARGE';
 }

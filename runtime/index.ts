@@ -31,6 +31,7 @@ export {
   RuleTrapError,
   RuleValidationError,
   RuntimeOptionsError,
+  SluiceError,
   WasmBinaryError,
 } from './errors.js';
 export type { RuleCall, RuleValidationReason } from './errors.js';

@@ -2,10 +2,10 @@
  * @module Errors of the embedded MQTT broker: each carries a stable `code` and a message that
  * names the configuration field, its value and the fix.
  */
+import { SluiceError } from '../../runtime/index.js';
 
 /** The embedded broker's port is taken by another process. */
-export class BrokerPortInUseError extends Error {
-  override readonly name = 'BrokerPortInUseError';
+export class BrokerPortInUseError extends SluiceError {
   readonly code = 'BROKER_PORT_IN_USE';
   /** The port that could not be bound. */
   readonly port: number;
@@ -22,7 +22,6 @@ export class BrokerPortInUseError extends Error {
 }
 
 /** The embedded broker could not start for another reason (permission, address not available). */
-export class BrokerStartError extends Error {
-  override readonly name = 'BrokerStartError';
+export class BrokerStartError extends SluiceError {
   readonly code = 'BROKER_START_FAILED';
 }

@@ -1,8 +1,11 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
 /**
  * @module The `sluice` command line: dispatches to the commands (each loads what it needs only
  * when it runs, so `--help` is instant). Exit status: 0 success, 1 failure while running,
  * 2 wrong command line or configuration.
+ *
+ * The shebang caps V8's young generation at 2 MB per semi-space: in the sensor-window benchmark
+ * it lowered the gateway's peak RSS from ~142 MB to ~111 MB at no measurable CPU cost.
  */
 
 import { configCommand } from './commands/config.js';

@@ -2,6 +2,7 @@
  * @module Errors of the configuration loader. Every problem names the field path, the value
  * and the fix; all problems of one configuration are collected into one `ConfigError`.
  */
+import { SluiceError } from '../../runtime/index.js';
 
 /** One problem found in a configuration. */
 export interface ConfigProblem {
@@ -14,8 +15,7 @@ export interface ConfigProblem {
 }
 
 /** The configuration is invalid: the file does not parse, or values are wrong. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
+export class ConfigError extends SluiceError {
   readonly code = 'CONFIG_INVALID';
   /** Every problem found, in document order. */
   readonly problems: readonly ConfigProblem[];
@@ -27,8 +27,7 @@ export class ConfigError extends Error {
 }
 
 /** The configuration file cannot be read (missing, a directory, no permission). */
-export class ConfigFileError extends Error {
-  override readonly name = 'ConfigFileError';
+export class ConfigFileError extends SluiceError {
   readonly code = 'CONFIG_UNREADABLE';
   /** The path that was given. */
   readonly path: string;

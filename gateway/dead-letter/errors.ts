@@ -1,9 +1,9 @@
 /**
  * @module Errors of the dead-letter file.
  */
+import { SluiceError } from '../../runtime/index.js';
 
 /** The dead-letter file cannot be created or written. */
-export class DeadLetterWriteError extends Error {
-  override readonly name = 'DeadLetterWriteError';
+export class DeadLetterWriteError extends SluiceError {
   readonly code = 'DEAD_LETTER_WRITE_FAILED';
 }

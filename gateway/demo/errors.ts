@@ -1,10 +1,10 @@
 /**
  * @module Errors of the demo receiver.
  */
+import { SluiceError } from '../../runtime/index.js';
 
 /** The receiver's port is taken. */
-export class ReceiverPortInUseError extends Error {
-  override readonly name = 'ReceiverPortInUseError';
+export class ReceiverPortInUseError extends SluiceError {
   readonly code = 'RECEIVER_PORT_IN_USE';
   readonly port: number;
 

@@ -1,10 +1,10 @@
 /**
  * @module Errors of building AssemblyScript rules (`build.ts`).
  */
+import { SluiceError } from '../../runtime/index.js';
 
 /** asc reported errors while compiling a rule; `diagnostics` holds its messages. */
-export class RuleBuildError extends Error {
-  override readonly name = 'RuleBuildError';
+export class RuleBuildError extends SluiceError {
   readonly code = 'RULE_BUILD_FAILED';
   /** The rule's entry file. */
   readonly entryFile: string;
@@ -19,13 +19,11 @@ export class RuleBuildError extends Error {
 }
 
 /** `BuildRuleOptions` hold a value that cannot work. */
-export class RuleBuildOptionsError extends Error {
-  override readonly name = 'RuleBuildOptionsError';
+export class RuleBuildOptionsError extends SluiceError {
   readonly code = 'RULE_BUILD_OPTIONS_INVALID';
 }
 
 /** The AssemblyScript compiler (the `assemblyscript` dev dependency) is not installed. */
-export class RuleCompilerMissingError extends Error {
-  override readonly name = 'RuleCompilerMissingError';
+export class RuleCompilerMissingError extends SluiceError {
   readonly code = 'RULE_COMPILER_MISSING';
 }

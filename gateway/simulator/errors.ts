@@ -1,10 +1,10 @@
 /**
  * @module Errors of the device simulator.
  */
+import { SluiceError } from '../../runtime/index.js';
 
 /** A simulator option has a value that cannot work; `option` names it (`invalidRatio`). */
-export class SimulatorOptionsError extends Error {
-  override readonly name = 'SimulatorOptionsError';
+export class SimulatorOptionsError extends SluiceError {
   readonly code = 'SIMULATOR_OPTIONS_INVALID';
   /** The option's name in `SimulatorOptions`. */
   readonly option: string;
@@ -16,8 +16,7 @@ export class SimulatorOptionsError extends Error {
 }
 
 /** The simulator could not connect to the broker. */
-export class SimulatorConnectError extends Error {
-  override readonly name = 'SimulatorConnectError';
+export class SimulatorConnectError extends SluiceError {
   readonly code = 'SIMULATOR_CONNECT_FAILED';
   readonly url: string;
 

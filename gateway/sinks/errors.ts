@@ -1,10 +1,10 @@
 /**
  * @module Errors of the sinks.
  */
+import { SluiceError } from '../../runtime/index.js';
 
 /** Upstream refused a batch for good (a 4xx other than 408/429): retrying cannot help. */
-export class SinkRejectedError extends Error {
-  override readonly name = 'SinkRejectedError';
+export class SinkRejectedError extends SluiceError {
   readonly code = 'SINK_REJECTED';
   /** The HTTP status upstream answered. */
   readonly status: number;
@@ -19,7 +19,6 @@ export class SinkRejectedError extends Error {
 }
 
 /** A sink option has a value that cannot work. */
-export class SinkOptionsError extends Error {
-  override readonly name = 'SinkOptionsError';
+export class SinkOptionsError extends SluiceError {
   readonly code = 'CONFIG_INVALID';
 }

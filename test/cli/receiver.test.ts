@@ -1,37 +1,31 @@
 import { encode as encodeCbor } from 'cbor-x';
 import { describe, expect, it } from 'vitest';
-import { startReceiver, type ReceivedBatch } from '../../gateway/demo/receiver.js';
+import {
+  startReceiver,
+  type ReceivedBatch,
+  type ReceiverOptions,
+} from '../../gateway/demo/receiver.js';
+
+/** One window result as the gateway posts it upstream. */
+function windowRecord(
+  id: string,
+  key: string,
+  value: { count: number; avg: number; min: number; max: number },
+): { id: string; key: string; time: number; output: string; value: typeof value } {
+  return { id, key, time: 1_700_000_001_000, output: 'default', value };
+}
 
 const WINDOWS = [
-  {
-    id: '00000000000000a1',
-    key: 'dev-7',
-    time: 1_700_000_001_000,
-    output: 'default',
-    value: { count: 20, avg: 21.44, min: 19, max: 23.9 },
-  },
-  {
-    id: '00000000000000a2',
-    key: 'dev-8',
-    time: 1_700_000_001_000,
-    output: 'default',
-    value: { count: 19, avg: 20.0, min: 18.5, max: 22.25 },
-  },
-  {
-    id: '00000000000000a3',
-    key: 'dev-9',
-    time: 1_700_000_001_000,
-    output: 'default',
-    value: { count: 20, avg: 22.0, min: 21, max: 23 },
-  },
-  {
-    id: '00000000000000a4',
-    key: 'dev-10',
-    time: 1_700_000_001_000,
-    output: 'default',
-    value: { count: 20, avg: 22.0, min: 21, max: 23 },
-  },
+  windowRecord('00000000000000a1', 'dev-7', { count: 20, avg: 21.44, min: 19, max: 23.9 }),
+  windowRecord('00000000000000a2', 'dev-8', { count: 19, avg: 20.0, min: 18.5, max: 22.25 }),
+  windowRecord('00000000000000a3', 'dev-9', { count: 20, avg: 22.0, min: 21, max: 23 }),
+  windowRecord('00000000000000a4', 'dev-10', { count: 20, avg: 22.0, min: 21, max: 23 }),
 ];
+
+/** POSTs `body` to `url` with the given Content-Type. */
+function postBody(url: string, contentType: string, body: BodyInit): Promise<Response> {
+  return fetch(url, { method: 'POST', headers: { 'content-type': contentType }, body });
+}
 
 function sink(): { lines: string[]; write(text: string): void } {
   const lines: string[] = [];
@@ -41,21 +35,18 @@ function sink(): { lines: string[]; write(text: string): void } {
   };
 }
 
+/** A receiver on a free port that prints to `output` and records every batch into `batches`. */
+function recording(output: ReturnType<typeof sink>, batches: ReceivedBatch[]): ReceiverOptions {
+  return { port: 0, output, onBatch: (batch) => void batches.push(batch) };
+}
+
 describe('demo receiver', () => {
   it('decodes a JSON batch, answers 200 and prints a one-line summary of the windows', async () => {
     const output = sink();
     const batches: ReceivedBatch[] = [];
-    await using receiver = await startReceiver({
-      port: 0,
-      output,
-      onBatch: (batch) => void batches.push(batch),
-    });
+    await using receiver = await startReceiver(recording(output, batches));
     const body = JSON.stringify(WINDOWS);
-    const response = await fetch(receiver.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body,
-    });
+    const response = await postBody(receiver.url, 'application/json', body);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ ok: true, records: 4 });
     expect(batches[0]?.records).toEqual(WINDOWS);
@@ -75,17 +66,9 @@ describe('demo receiver', () => {
   it('decodes a CBOR batch by its Content-Type', async () => {
     const output = sink();
     const batches: ReceivedBatch[] = [];
-    await using receiver = await startReceiver({
-      port: 0,
-      output,
-      onBatch: (batch) => void batches.push(batch),
-    });
+    await using receiver = await startReceiver(recording(output, batches));
     const body = new Uint8Array(encodeCbor(WINDOWS.slice(0, 1)));
-    const response = await fetch(receiver.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/cbor' },
-      body,
-    });
+    const response = await postBody(receiver.url, 'application/cbor', body);
     expect(response.status).toBe(200);
     expect(batches[0]?.format).toBe('cbor');
     expect(batches[0]?.records).toEqual(WINDOWS.slice(0, 1));
@@ -98,11 +81,7 @@ describe('demo receiver', () => {
     const output = sink();
     await using receiver = await startReceiver({ port: 0, output });
     const body = JSON.stringify([{ key: 'dev-1', value: { temp: 130.5 } }]);
-    await fetch(receiver.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body,
-    });
+    await postBody(receiver.url, 'application/json', body);
     expect(output.lines[0]).toBe(
       `upstream ← batch of 1 record (json, ${Buffer.byteLength(body)} B): dev-1 {"temp":130.5}`,
     );
@@ -111,23 +90,15 @@ describe('demo receiver', () => {
   it('refuses undecodable bodies and unknown content types without counting them', async () => {
     const output = sink();
     await using receiver = await startReceiver({ port: 0, output });
-    const bad = await fetch(receiver.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: '[{"key":',
-    });
+    const bad = await postBody(receiver.url, 'application/json', '[{"key":');
     expect(bad.status).toBe(400);
-    const badCbor = await fetch(receiver.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/cbor' },
-      body: new Uint8Array(encodeCbor(WINDOWS).subarray(0, 10)),
-    });
+    const badCbor = await postBody(
+      receiver.url,
+      'application/cbor',
+      new Uint8Array(encodeCbor(WINDOWS).subarray(0, 10)),
+    );
     expect(badCbor.status).toBe(400);
-    const text = await fetch(receiver.url, {
-      method: 'POST',
-      headers: { 'content-type': 'text/plain' },
-      body: 'hi',
-    });
+    const text = await postBody(receiver.url, 'text/plain', 'hi');
     expect(text.status).toBe(415);
     expect(receiver.batches).toBe(0);
     expect(output.lines.filter((line) => line.startsWith('upstream ✗'))).toHaveLength(2);
@@ -149,12 +120,7 @@ describe('demo receiver', () => {
         return undefined;
       },
     });
-    const post = (): Promise<Response> =>
-      fetch(receiver.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: '[]',
-      });
+    const post = (): Promise<Response> => postBody(receiver.url, 'application/json', '[]');
     expect((await post()).status).toBe(503);
     let answered = false;
     const pending = post().then((response) => {

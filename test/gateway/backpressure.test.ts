@@ -3,73 +3,44 @@
  * load, the outbox stays within its bound, ingest stops reading (the broker holds the rest),
  * and once upstream recovers every reading arrives.
  */
-import { rm } from 'node:fs/promises';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Gateway } from '../../gateway/gateway.js';
+import { describe, expect, it } from 'vitest';
 import {
+  THRESHOLD_RULE,
+  forwardingPipeline,
   makeReadings,
   publishAll,
   readingMessages,
-  tempDir,
-  testConfig,
 } from './helpers/gateway-config.js';
 import type { Reading } from './helpers/gateway-config.js';
-import { startMosquitto } from '../support/mosquitto.js';
-import type { Mosquitto } from '../support/mosquitto.js';
-import { startReceiver } from './helpers/receiver.js';
-import type { Receiver } from './helpers/receiver.js';
+import { useMosquitto, useTestGateway } from './helpers/gateway-fixture.js';
 import { delay, waitFor } from './helpers/wait.js';
 
 const OUTBOX = 200;
 const BATCH = 100;
 
 describe('Gateway backpressure', () => {
-  let mosquitto: Mosquitto;
-  let receiver: Receiver;
-  let dir: string;
-  let gateway: Gateway | undefined;
-
-  beforeAll(async () => {
-    mosquitto = await startMosquitto({ maxInflightMessages: 20, maxQueuedMessages: 100_000 });
-  });
-  afterAll(async () => {
-    await mosquitto.close();
-  });
-  afterEach(async () => {
-    await gateway?.close();
-    gateway = undefined;
-    await receiver.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const mosquitto = useMosquitto();
+  const start = useTestGateway();
 
   it('loses nothing and stays bounded while upstream answers 503 and then hangs for seconds under QoS 1 load', async () => {
-    receiver = await startReceiver();
-    receiver.setMode({ kind: 'unavailable' });
-    dir = await tempDir();
-    const config = testConfig({
-      dataDir: dir,
-      sinkUrl: receiver.url,
-      mqttUrl: mosquitto.url,
-      // threshold forwards every reading: one output record per event fills the outbox fast.
-      pipeline: {
-        rules: [{ module: 'threshold', config: { field: 'temp', min: -40, max: 125 } }],
-        outboxMaxRecords: OUTBOX,
-        batch: { maxEvents: BATCH, lingerMs: 5 },
+    const { gateway, receiver } = await start(
+      {
+        mqttUrl: mosquitto().url,
+        pipeline: forwardingPipeline(OUTBOX, BATCH),
+        sink: { maxRecords: 50, timeoutMs: 300 },
       },
-      sink: { maxRecords: 50, timeoutMs: 300 },
-    });
-    gateway = await Gateway.start(config);
-    const gw = gateway;
+      { receiverMode: { kind: 'unavailable' } },
+    );
     const readings = makeReadings(10, 300, Date.now(), 10);
-    const published = publishAll(mosquitto.url, readingMessages(readings), { qos: 1 });
+    const published = publishAll(mosquitto().url, readingMessages(readings), { qos: 1 });
 
     // Upstream down: the outbox fills to its bound and ingest stops.
-    await waitFor(() => gw.stats().outboxDepth === OUTBOX, { what: 'the outbox to fill' });
+    await waitFor(() => gateway.stats().outboxDepth === OUTBOX, { what: 'the outbox to fill' });
     await published;
     await delay(2000);
     receiver.setMode({ kind: 'hang' });
     await delay(2000);
-    const paused = gw.stats();
+    const paused = gateway.stats();
     expect(paused.sent).toBe(0);
     expect(paused.outboxDepth).toBe(OUTBOX);
     // The broker holds what the gateway does not read: far fewer received than published.
@@ -88,37 +59,31 @@ describe('Gateway backpressure', () => {
     expect(new Set(upstream.map((r) => JSON.stringify(r)))).toEqual(
       new Set(readings.map((r) => JSON.stringify(r))),
     );
-    const done = gw.stats();
+    const done = gateway.stats();
     expect(done.pipelines[0]?.outboxPeak).toBeLessThanOrEqual(OUTBOX);
     expect(done.deadLetters).toBe(0);
     expect(done.sent).toBe(readings.length);
   });
 
   it('retries batches upstream refuses with 429 and Retry-After, and dead-letters a batch refused with 400', async () => {
-    receiver = await startReceiver();
-    dir = await tempDir();
-    const config = testConfig({
-      dataDir: dir,
-      sinkUrl: receiver.url,
-      mqttUrl: mosquitto.url,
-      pipeline: { rules: [{ module: 'threshold', config: { field: 'temp', min: -40, max: 125 } }] },
+    const { gateway, receiver } = await start({
+      mqttUrl: mosquitto().url,
+      pipeline: { rules: [THRESHOLD_RULE] },
     });
-    gateway = await Gateway.start(config);
-    const gw = gateway;
     receiver.setMode({ kind: 'status', status: 400, body: 'schema mismatch' });
     const first = makeReadings(2, 5, Date.now(), 10);
-    await publishAll(mosquitto.url, readingMessages(first), { qos: 1 });
-    await waitFor(() => gw.stats().rejected === first.length, {
+    await publishAll(mosquitto().url, readingMessages(first), { qos: 1 });
+    await waitFor(() => gateway.stats().rejected === first.length, {
       what: 'the refused batch dead-lettered',
     });
     receiver.setMode({ kind: 'status', status: 429 });
     const second = makeReadings(2, 5, Date.now() + 1000, 10);
-    await publishAll(mosquitto.url, readingMessages(second), { qos: 1 });
+    await publishAll(mosquitto().url, readingMessages(second), { qos: 1 });
     await waitFor(() => receiver.requests() >= 4, { what: 'retries' });
     receiver.setMode({ kind: 'accept' });
     await waitFor(() => receiver.records().length === second.length, {
       what: 'the retried batch upstream',
     });
-    expect(gw.stats().deadLetters).toBe(first.length);
+    expect(gateway.stats().deadLetters).toBe(first.length);
   });
 });

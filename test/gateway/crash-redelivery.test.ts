@@ -3,58 +3,36 @@
  * never acknowledged the messages whose records were not accepted by its outbox, so the broker
  * redelivers them on the persistent session to the next gateway with the same client id.
  */
-import { rm } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Gateway } from '../../gateway/gateway.js';
 import { startChildGateway } from './helpers/child-gateway.js';
 import {
+  forwardingPipeline,
   makeReadings,
   publishAll,
   readingMessages,
-  tempDir,
-  testConfig,
 } from './helpers/gateway-config.js';
 import type { Reading } from './helpers/gateway-config.js';
-import { startMosquitto } from '../support/mosquitto.js';
-import type { Mosquitto } from '../support/mosquitto.js';
-import { startReceiver } from './helpers/receiver.js';
-import type { Receiver } from './helpers/receiver.js';
+import { useMosquitto, useUpstream } from './helpers/gateway-fixture.js';
 import { waitFor } from './helpers/wait.js';
 
 const OUTBOX = 50;
 
 describe('Gateway killed before upstream accepted its records', () => {
-  let mosquitto: Mosquitto;
-  let receiver: Receiver;
-  let dir: string;
-
-  beforeAll(async () => {
-    mosquitto = await startMosquitto({ maxInflightMessages: 20, maxQueuedMessages: 100_000 });
-    receiver = await startReceiver();
-    dir = await tempDir();
-  });
-  afterAll(async () => {
-    await receiver.close();
-    await mosquitto.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const mosquitto = useMosquitto();
+  const upstream = useUpstream();
 
   it('gets its unacknowledged messages redelivered by Mosquitto to the restarted gateway', async () => {
+    const { receiver } = upstream();
     receiver.setMode({ kind: 'unavailable' });
-    const config = testConfig({
-      dataDir: dir,
-      sinkUrl: receiver.url,
-      mqttUrl: mosquitto.url,
+    const config = upstream().config({
+      mqttUrl: mosquitto().url,
       clientId: 'sluice-crash-test',
-      pipeline: {
-        rules: [{ module: 'threshold', config: { field: 'temp', min: -40, max: 125 } }],
-        outboxMaxRecords: OUTBOX,
-        batch: { maxEvents: 20, lingerMs: 5 },
-      },
+      pipeline: forwardingPipeline(OUTBOX, 20),
     });
     const first = await startChildGateway(config);
     const readings = makeReadings(4, 100, Date.now(), 10);
-    await publishAll(mosquitto.url, readingMessages(readings), { qos: 1 });
+    await publishAll(mosquitto().url, readingMessages(readings), { qos: 1 });
     // Upstream refuses everything: the outbox fills, ingest stops, the rest stays unacknowledged.
     await waitFor(async () => (await first.stats()).outboxDepth === OUTBOX, {
       what: 'the outbox to fill',

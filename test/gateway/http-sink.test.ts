@@ -52,6 +52,25 @@ const SAMPLE = batch([
   { key: 'dev-3', output: 'default', payload: '[1,2]', id: 7, time: 0, format: 1 },
 ]);
 
+/** The records of `SAMPLE` as upstream receives them, in JSON or CBOR alike. */
+const SAMPLE_RECORDS = [
+  {
+    id: '0000000000001234',
+    key: 'dev-1',
+    time: 1700000000000,
+    output: 'default',
+    value: { avg: 21.5, count: 3 },
+  },
+  {
+    id: '0000010000000005',
+    key: 'dev-"2"',
+    time: 1700000000001,
+    output: 'alerts',
+    value: 'too hot\n',
+  },
+  { id: '0000000000000007', key: 'dev-3', time: 0, output: 'default', value: [1, 2] },
+];
+
 describe('HttpSink', () => {
   let receiver: Receiver;
   beforeEach(async () => {
@@ -70,23 +89,7 @@ describe('HttpSink', () => {
     expect(first?.headers['content-type']).toBe('application/json');
     expect(first?.headers['idempotency-key']).toMatch(/^[0-9a-f]{32}$/);
     expect(second?.headers['idempotency-key']).toBe(first?.headers['idempotency-key']);
-    expect(JSON.parse(first?.body.toString() ?? '')).toEqual([
-      {
-        id: '0000000000001234',
-        key: 'dev-1',
-        time: 1700000000000,
-        output: 'default',
-        value: { avg: 21.5, count: 3 },
-      },
-      {
-        id: '0000010000000005',
-        key: 'dev-"2"',
-        time: 1700000000001,
-        output: 'alerts',
-        value: 'too hot\n',
-      },
-      { id: '0000000000000007', key: 'dev-3', time: 0, output: 'default', value: [1, 2] },
-    ]);
+    expect(JSON.parse(first?.body.toString() ?? '')).toEqual(SAMPLE_RECORDS);
     await sink.close();
   });
 
@@ -95,23 +98,7 @@ describe('HttpSink', () => {
     await sink.send(SAMPLE);
     const body = receiver.accepted[0];
     expect(body?.headers['content-type']).toBe('application/cbor');
-    expect(decodeCbor(body?.body as Buffer)).toEqual([
-      {
-        id: '0000000000001234',
-        key: 'dev-1',
-        time: 1700000000000,
-        output: 'default',
-        value: { avg: 21.5, count: 3 },
-      },
-      {
-        id: '0000010000000005',
-        key: 'dev-"2"',
-        time: 1700000000001,
-        output: 'alerts',
-        value: 'too hot\n',
-      },
-      { id: '0000000000000007', key: 'dev-3', time: 0, output: 'default', value: [1, 2] },
-    ]);
+    expect(decodeCbor(body?.body as Buffer)).toEqual(SAMPLE_RECORDS);
     await sink.close();
   });
 

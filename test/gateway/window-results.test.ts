@@ -3,29 +3,25 @@
  * threshold → window-stats give exactly the per-device window results computed offline, and
  * malformed payloads land in the dead-letter file without stopping the flow.
  */
-import { rm } from 'node:fs/promises';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Gateway } from '../../gateway/gateway.js';
+import { describe, expect, it } from 'vitest';
+import type { Gateway } from '../../gateway/gateway.js';
 import {
+  THRESHOLD_RULE,
   expectedWindows,
   makeReadings,
   publishAll,
   readDeadLetters,
   readingMessages,
   sortWindows,
-  tempDir,
-  testConfig,
 } from './helpers/gateway-config.js';
-import type { WindowResult } from './helpers/gateway-config.js';
-import { startMosquitto } from '../support/mosquitto.js';
-import type { Mosquitto } from '../support/mosquitto.js';
-import { startReceiver } from './helpers/receiver.js';
+import type { Reading, WindowResult } from './helpers/gateway-config.js';
+import { useMosquitto, useTestGateway } from './helpers/gateway-fixture.js';
 import type { Receiver } from './helpers/receiver.js';
 import { waitFor } from './helpers/wait.js';
 
 const WINDOW_MS = 1000;
 const RULES = [
-  { module: 'threshold', config: { field: 'temp', min: -40, max: 125 } },
+  THRESHOLD_RULE,
   { module: 'window-stats', config: { field: 'temp', timeField: 'ts', windowMs: WINDOW_MS } },
 ];
 
@@ -33,43 +29,39 @@ function windowsUpstream(receiver: Receiver): WindowResult[] {
   return sortWindows(receiver.records().map((record) => record.value as WindowResult));
 }
 
-describe('Gateway with Mosquitto', () => {
-  let mosquitto: Mosquitto;
-  let receiver: Receiver;
-  let dir: string;
-  let gateway: Gateway | undefined;
+/**
+ * `count` readings for each of `devices` devices, event times an hour ahead: no tick closes a
+ * window early; windows close on later readings of the same device, and the rest on close()
+ * (flush).
+ */
+function futureReadings(devices: number, count: number): Reading[] {
+  return makeReadings(devices, count, Date.now() + 3_600_000, 100);
+}
 
-  beforeAll(async () => {
-    mosquitto = await startMosquitto({ maxInflightMessages: 20, maxQueuedMessages: 100_000 });
-  });
-  afterAll(async () => {
-    await mosquitto.close();
-  });
-  afterEach(async () => {
-    await gateway?.close();
-    gateway = undefined;
-    await receiver.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+/** Publishes `messages` to `url`, waits until `gateway` received them all, and closes it. */
+async function deliverAndClose(
+  gateway: Gateway,
+  url: string,
+  messages: readonly { topic: string; payload: string | Buffer }[],
+  publish: { qos: 0 | 1 | 2; protocolVersion?: 4 | 5 },
+  what = 'every reading received',
+): Promise<void> {
+  await publishAll(url, messages, publish);
+  await waitFor(() => gateway.stats().received === messages.length, { what });
+  await gateway.close();
+}
+
+describe('Gateway with Mosquitto', () => {
+  const mosquitto = useMosquitto();
+  const start = useTestGateway();
 
   it('turns QoS 1 JSON readings into exactly the expected per-device window results upstream', async () => {
-    receiver = await startReceiver();
-    dir = await tempDir();
-    const config = testConfig({
-      dataDir: dir,
-      sinkUrl: receiver.url,
-      mqttUrl: mosquitto.url,
+    const { gateway, receiver } = await start({
+      mqttUrl: mosquitto().url,
       pipeline: { rules: RULES },
     });
-    gateway = await Gateway.start(config);
-    // Event times an hour ahead: no tick closes a window early; windows close on later
-    // readings of the same device, and the rest on close() (flush).
-    const readings = makeReadings(20, 60, Date.now() + 3_600_000, 100);
-    await publishAll(mosquitto.url, readingMessages(readings), { qos: 1 });
-    await waitFor(() => gateway?.stats().received === readings.length, {
-      what: 'every reading received',
-    });
-    await gateway.close();
+    const readings = futureReadings(20, 60);
+    await deliverAndClose(gateway, mosquitto().url, readingMessages(readings), { qos: 1 });
     const stats = gateway.stats();
     expect(stats.processed).toBe(readings.length);
     expect(stats.deadLetters).toBe(0);
@@ -78,16 +70,11 @@ describe('Gateway with Mosquitto', () => {
   });
 
   it('writes malformed payloads to the dead-letter file with the reason and keeps the flow going', async () => {
-    receiver = await startReceiver();
-    dir = await tempDir();
-    const config = testConfig({
-      dataDir: dir,
-      sinkUrl: receiver.url,
-      mqttUrl: mosquitto.url,
+    const { gateway, receiver, config } = await start({
+      mqttUrl: mosquitto().url,
       pipeline: { rules: RULES },
     });
-    gateway = await Gateway.start(config);
-    const readings = makeReadings(5, 40, Date.now() + 3_600_000, 100);
+    const readings = futureReadings(5, 40);
     const messages: { topic: string; payload: string | Buffer }[] = readingMessages(readings);
     const malformed = [
       { topic: 'sensors/bad-1/reading', payload: '{"device":"bad-1","ts":1,"temp":' },
@@ -96,11 +83,7 @@ describe('Gateway with Mosquitto', () => {
     ];
     // Interleave: malformed payloads in the middle of valid ones.
     messages.splice(50, 0, ...malformed);
-    await publishAll(mosquitto.url, messages, { qos: 1 });
-    await waitFor(() => gateway?.stats().received === messages.length, {
-      what: 'every message received',
-    });
-    await gateway.close();
+    await deliverAndClose(gateway, mosquitto().url, messages, { qos: 1 }, 'every message received');
 
     expect(windowsUpstream(receiver)).toEqual(expectedWindows(readings, WINDOW_MS));
     const dead = await readDeadLetters(config.deadLetter.path);
@@ -123,38 +106,29 @@ describe('Gateway with Mosquitto', () => {
   });
 
   it('speaks MQTT 5 with a receive maximum and gives the same window results', async () => {
-    receiver = await startReceiver();
-    dir = await tempDir();
-    const config = testConfig({
-      dataDir: dir,
-      sinkUrl: receiver.url,
-      mqttUrl: mosquitto.url,
+    const { gateway, receiver } = await start(
+      { mqttUrl: mosquitto().url, protocolVersion: 5, pipeline: { rules: RULES } },
+      {
+        configure: (config) => {
+          config.mqtt.receiveMaximum = 30;
+        },
+      },
+    );
+    const readings = futureReadings(10, 40);
+    await deliverAndClose(gateway, mosquitto().url, readingMessages(readings), {
+      qos: 1,
       protocolVersion: 5,
-      pipeline: { rules: RULES },
     });
-    config.mqtt.receiveMaximum = 30;
-    gateway = await Gateway.start(config);
-    const readings = makeReadings(10, 40, Date.now() + 3_600_000, 100);
-    await publishAll(mosquitto.url, readingMessages(readings), { qos: 1, protocolVersion: 5 });
-    await waitFor(() => gateway?.stats().received === readings.length, {
-      what: 'every reading received',
-    });
-    await gateway.close();
     expect(windowsUpstream(receiver)).toEqual(expectedWindows(readings, WINDOW_MS));
   });
 
   it('passes QoS 0 readings through', async () => {
-    receiver = await startReceiver();
-    dir = await tempDir();
-    const config = testConfig({
-      dataDir: dir,
-      sinkUrl: receiver.url,
-      mqttUrl: mosquitto.url,
-      pipeline: { qos: 0, rules: [RULES[0]] },
+    const { gateway, receiver } = await start({
+      mqttUrl: mosquitto().url,
+      pipeline: { qos: 0, rules: [THRESHOLD_RULE] },
     });
-    gateway = await Gateway.start(config);
     const readings = makeReadings(10, 50, Date.now(), 10);
-    await publishAll(mosquitto.url, readingMessages(readings), { qos: 0 });
+    await publishAll(mosquitto().url, readingMessages(readings), { qos: 0 });
     await waitFor(() => receiver.records().length === readings.length, {
       what: 'every reading upstream',
     });
@@ -170,87 +144,38 @@ describe('Gateway with Mosquitto', () => {
 // `max_inflight_messages` were in flight, even to a bare MQTT.js subscriber (its in-flight quota
 // bugs were fixed in 2.0.13): this broker runs with an unlimited window.
 describe('Gateway with Mosquitto, QoS 2', () => {
-  let mosquitto: Mosquitto;
-  let receiver: Receiver;
-  let dir: string;
-  let gateway: Gateway | undefined;
-
-  beforeAll(async () => {
-    mosquitto = await startMosquitto({ maxInflightMessages: 0, maxQueuedMessages: 100_000 });
-  });
-  afterAll(async () => {
-    await mosquitto.close();
-  });
-  afterEach(async () => {
-    await gateway?.close();
-    gateway = undefined;
-    await receiver.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const mosquitto = useMosquitto({ maxInflightMessages: 0, maxQueuedMessages: 100_000 });
+  const start = useTestGateway();
 
   it('takes QoS 2 readings and gives the same window results', async () => {
-    receiver = await startReceiver();
-    dir = await tempDir();
-    const config = testConfig({
-      dataDir: dir,
-      sinkUrl: receiver.url,
-      mqttUrl: mosquitto.url,
+    const { gateway, receiver } = await start({
+      mqttUrl: mosquitto().url,
       pipeline: { qos: 2, rules: RULES },
     });
-    gateway = await Gateway.start(config);
-    const readings = makeReadings(10, 30, Date.now() + 3_600_000, 100);
-    await publishAll(mosquitto.url, readingMessages(readings), { qos: 2 });
-    await waitFor(() => gateway?.stats().received === readings.length, {
-      what: 'every reading received',
-    });
-    await gateway.close();
+    const readings = futureReadings(10, 30);
+    await deliverAndClose(gateway, mosquitto().url, readingMessages(readings), { qos: 2 });
     expect(windowsUpstream(receiver)).toEqual(expectedWindows(readings, WINDOW_MS));
   });
 });
 
 describe('Gateway with the embedded broker', () => {
-  let receiver: Receiver;
-  let dir: string;
-  let gateway: Gateway | undefined;
-
-  afterEach(async () => {
-    await gateway?.close();
-    gateway = undefined;
-    await receiver.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const start = useTestGateway();
 
   it('turns QoS 1 JSON readings into exactly the expected per-device window results upstream', async () => {
-    receiver = await startReceiver();
-    dir = await tempDir();
-    const config = testConfig({
-      dataDir: dir,
-      sinkUrl: receiver.url,
-      embeddedPort: 0,
-      pipeline: { rules: RULES },
-    });
-    gateway = await Gateway.start(config);
-    const readings = makeReadings(20, 60, Date.now() + 3_600_000, 100);
-    await publishAll(gateway.mqttUrl, readingMessages(readings), { qos: 1 });
-    await waitFor(() => gateway?.stats().received === readings.length, {
-      what: 'every reading received',
-    });
-    await gateway.close();
+    const { gateway, receiver } = await start({ embeddedPort: 0, pipeline: { rules: RULES } });
+    const readings = futureReadings(20, 60);
+    await deliverAndClose(gateway, gateway.mqttUrl, readingMessages(readings), { qos: 1 });
     expect(gateway.stats().processed).toBe(readings.length);
     expect(windowsUpstream(receiver)).toEqual(expectedWindows(readings, WINDOW_MS));
   });
 
   it('closes windows on the rule tick when no more readings arrive', async () => {
-    receiver = await startReceiver();
-    dir = await tempDir();
-    const config = testConfig({
-      dataDir: dir,
-      sinkUrl: receiver.url,
+    const { gateway, receiver } = await start({
       embeddedPort: 0,
       pipeline: {
         tickIntervalMs: 50,
         rules: [
-          RULES[0],
+          THRESHOLD_RULE,
           {
             module: 'window-stats',
             config: { field: 'temp', timeField: 'ts', windowMs: WINDOW_MS, graceMs: 0 },
@@ -258,7 +183,6 @@ describe('Gateway with the embedded broker', () => {
         ],
       },
     });
-    gateway = await Gateway.start(config);
     // Event times in the past, so every window is due at the next tick; one reading per device
     // and window, so that no tick can close a window before all its readings arrived.
     const readings = makeReadings(5, 4, Date.now() - 60_000, WINDOW_MS);

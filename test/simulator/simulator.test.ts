@@ -40,6 +40,36 @@ async function subscribe(
   return { client, received };
 }
 
+/** What a subscriber received while the simulator ran, and what the simulator reports. */
+interface Delivery {
+  result: SimulatorResult;
+  /** The messages the simulator reports it published (`collect: true`). */
+  published: PublishedMessage[];
+  received: Received[];
+}
+
+/**
+ * Subscribes to `filter`, runs the simulator with `options`, waits until the subscriber has
+ * received as many messages as the simulator published, and disconnects the subscriber.
+ */
+async function simulateAndReceive(
+  subscription: { filter: string; qos: 0 | 1 | 2; protocolVersion?: 4 | 5 },
+  options: Parameters<typeof runSimulator>[0],
+): Promise<Delivery> {
+  const { client, received } = await subscribe(
+    subscription.filter,
+    subscription.qos,
+    subscription.protocolVersion,
+  );
+  try {
+    const result = await runSimulator(options);
+    await waitFor(() => received.length >= result.published);
+    return { result, published: result.messages ?? [], received };
+  } finally {
+    await client.endAsync();
+  }
+}
+
 async function waitFor(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
@@ -96,11 +126,21 @@ function checkPayloads(format: 'json' | 'cbor', messages: readonly PublishedMess
   }
 }
 
+/** The subscriber received exactly the published payloads, in publish order. */
+function expectSamePayloads(
+  received: readonly Received[],
+  published: readonly PublishedMessage[],
+): void {
+  expect(received.map((m) => m.payload.toString('hex'))).toEqual(
+    published.map((m) => m.payload.toString('hex')),
+  );
+}
+
 describe('runSimulator against Mosquitto', () => {
   it('delivers at QoS 1 exactly the JSON messages it reports, in order, with the requested invalid mix', async () => {
-    const { client, received } = await subscribe('sensors/+/reading', 1);
-    try {
-      const result = await runSimulator({
+    const { result, published, received } = await simulateAndReceive(
+      { filter: 'sensors/+/reading', qos: 1 },
+      {
         url: broker.url,
         devices: 20,
         rate: 0,
@@ -109,46 +149,40 @@ describe('runSimulator against Mosquitto', () => {
         invalidRatio: 0.1,
         seed: 7,
         collect: true,
-      });
-      expect(result).toMatchObject({
-        published: 3000,
-        sent: 3000,
-        failed: 0,
-        unconfirmed: 0,
-        stoppedBy: 'count',
-        qos: 1,
-      });
-      await waitFor(() => received.length >= 3000);
-      const published = result.messages ?? [];
-      expect(received.map((m) => m.topic)).toEqual(published.map((m) => m.topic));
-      expect(received.map((m) => m.payload.toString('hex'))).toEqual(
-        published.map((m) => m.payload.toString('hex')),
-      );
+      },
+    );
+    expect(result).toMatchObject({
+      published: 3000,
+      sent: 3000,
+      failed: 0,
+      unconfirmed: 0,
+      stoppedBy: 'count',
+      qos: 1,
+    });
+    expect(received.map((m) => m.topic)).toEqual(published.map((m) => m.topic));
+    expectSamePayloads(received, published);
 
-      const counts = kinds(result);
-      expect(counts).toEqual({ valid: result.valid, ...result.invalid });
-      const invalid = result.invalid.range + result.invalid.missing + result.invalid.malformed;
-      expect(invalid).toBeGreaterThan(3000 * 0.1 * 0.6);
-      expect(invalid).toBeLessThan(3000 * 0.1 * 1.4);
-      expect(result.invalid.range).toBeGreaterThan(0);
-      expect(result.invalid.missing).toBeGreaterThan(0);
-      expect(result.invalid.malformed).toBeGreaterThan(0);
-      expect(result.bytes).toBe(published.reduce((sum, m) => sum + m.payload.length, 0));
-      checkPayloads('json', published);
-      // Devices take turns: each of the 20 sent 150 messages, with increasing ids.
-      const perDevice = new Map<string, number>();
-      for (const m of published) perDevice.set(m.device, (perDevice.get(m.device) ?? 0) + 1);
-      expect([...perDevice.values()]).toEqual(new Array(20).fill(150));
-      expect(published.map((m) => m.index)).toEqual([...Array(3000).keys()]);
-    } finally {
-      await client.endAsync();
-    }
+    const counts = kinds(result);
+    expect(counts).toEqual({ valid: result.valid, ...result.invalid });
+    const invalid = result.invalid.range + result.invalid.missing + result.invalid.malformed;
+    expect(invalid).toBeGreaterThan(3000 * 0.1 * 0.6);
+    expect(invalid).toBeLessThan(3000 * 0.1 * 1.4);
+    expect(result.invalid.range).toBeGreaterThan(0);
+    expect(result.invalid.missing).toBeGreaterThan(0);
+    expect(result.invalid.malformed).toBeGreaterThan(0);
+    expect(result.bytes).toBe(published.reduce((sum, m) => sum + m.payload.length, 0));
+    checkPayloads('json', published);
+    // Devices take turns: each of the 20 sent 150 messages, with increasing ids.
+    const perDevice = new Map<string, number>();
+    for (const m of published) perDevice.set(m.device, (perDevice.get(m.device) ?? 0) + 1);
+    expect([...perDevice.values()]).toEqual(new Array(20).fill(150));
+    expect(published.map((m) => m.index)).toEqual([...Array(3000).keys()]);
   });
 
   it('publishes CBOR readings and broken CBOR when asked for only malformed invalid messages', async () => {
-    const { client, received } = await subscribe('plant/#', 1);
-    try {
-      const result = await runSimulator({
+    const { result, published, received } = await simulateAndReceive(
+      { filter: 'plant/#', qos: 1 },
+      {
         url: broker.url,
         devices: 5,
         rate: 5000,
@@ -161,33 +195,27 @@ describe('runSimulator against Mosquitto', () => {
         devicePrefix: 'boiler-',
         seed: 'cbor',
         collect: true,
-      });
-      expect(result).toMatchObject({ published: 1000, sent: 1000, format: 'cbor' });
-      expect(result.invalid.range).toBe(0);
-      expect(result.invalid.missing).toBe(0);
-      expect(result.invalid.malformed).toBeGreaterThan(100);
-      await waitFor(() => received.length >= 1000);
-      const published = result.messages ?? [];
-      expect(received.map((m) => m.payload.toString('hex'))).toEqual(
-        published.map((m) => m.payload.toString('hex')),
-      );
-      expect(new Set(published.map((m) => m.topic))).toEqual(
-        new Set([1, 2, 3, 4, 5].map((n) => `plant/boiler-${n}/climate`)),
-      );
-      for (const message of published) {
-        const decoded = decodePayload('cbor', message.payload);
-        if (message.kind === 'malformed') expect(decoded).toBeUndefined();
-        else expect(decoded).toEqual(message.reading);
-      }
-    } finally {
-      await client.endAsync();
+      },
+    );
+    expect(result).toMatchObject({ published: 1000, sent: 1000, format: 'cbor' });
+    expect(result.invalid.range).toBe(0);
+    expect(result.invalid.missing).toBe(0);
+    expect(result.invalid.malformed).toBeGreaterThan(100);
+    expectSamePayloads(received, published);
+    expect(new Set(published.map((m) => m.topic))).toEqual(
+      new Set([1, 2, 3, 4, 5].map((n) => `plant/boiler-${n}/climate`)),
+    );
+    for (const message of published) {
+      const decoded = decodePayload('cbor', message.payload);
+      if (message.kind === 'malformed') expect(decoded).toBeUndefined();
+      else expect(decoded).toEqual(message.reading);
     }
   });
 
   it('spreads devices over several MQTT 5 connections at QoS 2 and loses nothing', async () => {
-    const { client, received } = await subscribe('sensors/+/reading', 2, 5);
-    try {
-      const result = await runSimulator({
+    const { result, published, received } = await simulateAndReceive(
+      { filter: 'sensors/+/reading', qos: 2, protocolVersion: 5 },
+      {
         url: broker.url,
         protocolVersion: 5,
         clients: 3,
@@ -197,22 +225,18 @@ describe('runSimulator against Mosquitto', () => {
         qos: 2,
         invalidRatio: 0,
         collect: true,
-      });
-      expect(result).toMatchObject({ published: 1800, sent: 1800, valid: 1800, clients: 3 });
-      await waitFor(() => received.length >= 1800);
-      const published = result.messages ?? [];
-      // Each device sticks to one connection, so its own order is kept.
-      for (const m of published) expect(m.client).toBe((Number(m.device.slice(4)) - 1) % 3);
-      const byTopic = (list: { topic: string; payload: Buffer }[], topic: string): string[] =>
-        list.filter((m) => m.topic === topic).map((m) => m.payload.toString());
-      for (let d = 1; d <= 9; d++) {
-        const topic = `sensors/dev-${d}/reading`;
-        expect(byTopic(received, topic)).toEqual(byTopic(published, topic));
-      }
-      checkPayloads('json', published);
-    } finally {
-      await client.endAsync();
+      },
+    );
+    expect(result).toMatchObject({ published: 1800, sent: 1800, valid: 1800, clients: 3 });
+    // Each device sticks to one connection, so its own order is kept.
+    for (const m of published) expect(m.client).toBe((Number(m.device.slice(4)) - 1) % 3);
+    const byTopic = (list: { topic: string; payload: Buffer }[], topic: string): string[] =>
+      list.filter((m) => m.topic === topic).map((m) => m.payload.toString());
+    for (let d = 1; d <= 9; d++) {
+      const topic = `sensors/dev-${d}/reading`;
+      expect(byTopic(received, topic)).toEqual(byTopic(published, topic));
     }
+    checkPayloads('json', published);
   });
 
   it('publishes the same messages again for the same seed and event-time start', async () => {

@@ -10,6 +10,10 @@ import { connectAsync } from 'mqtt';
 import type { IClientOptions } from 'mqtt';
 import { resolveConfig } from '../../../gateway/config/index.js';
 import type { Config } from '../../../gateway/config/index.js';
+import { WindowReference } from '../../../bench/window-reference.js';
+import type { WindowResult } from '../../../bench/window-reference.js';
+
+export type { WindowResult };
 
 /** A fresh temporary directory. */
 export function tempDir(): Promise<string> {
@@ -62,6 +66,24 @@ export function testConfig(options: TestConfigOptions): Config {
     deadLetter: { path: join(options.dataDir, 'dead', 'dead-letter.jsonl') },
     log: { level: 'silent' },
   });
+}
+
+/** The threshold rule on `temp` (-40..125 °C): forwards every valid reading as it is. */
+export const THRESHOLD_RULE = {
+  module: 'threshold',
+  config: { field: 'temp', min: -40, max: 125 },
+} as const;
+
+/**
+ * A pipeline section in which threshold forwards every reading (one output record per event:
+ * it fills the outbox fast) into an outbox of `outboxMaxRecords`, in batches of at most
+ * `maxEvents` that linger 5 ms.
+ */
+export function forwardingPipeline(
+  outboxMaxRecords: number,
+  maxEvents: number,
+): Record<string, unknown> {
+  return { rules: [THRESHOLD_RULE], outboxMaxRecords, batch: { maxEvents, lingerMs: 5 } };
 }
 
 /** One reading as devices publish it. */
@@ -126,45 +148,11 @@ export function makeReadings(
   return readings;
 }
 
-/** A window result as window-stats emits it. */
-export interface WindowResult {
-  key: string;
-  start: number;
-  end: number;
-  count: number;
-  sum: number;
-  min: number;
-  max: number;
-  avg: number;
-}
-
-/** Per-device tumbling windows of `temp`, computed offline. */
+/** Per-device tumbling windows of `temp`, computed offline by the benchmark's reference. */
 export function expectedWindows(readings: readonly Reading[], windowMs: number): WindowResult[] {
-  const windows = new Map<string, WindowResult>();
-  for (const r of readings) {
-    const start = Math.floor(r.ts / windowMs) * windowMs;
-    const id = `${r.device}@${start}`;
-    let w = windows.get(id);
-    if (w === undefined) {
-      w = {
-        key: r.device,
-        start,
-        end: start + windowMs,
-        count: 0,
-        sum: 0,
-        min: Infinity,
-        max: -Infinity,
-        avg: 0,
-      };
-      windows.set(id, w);
-    }
-    w.count++;
-    w.sum += r.temp;
-    w.min = Math.min(w.min, r.temp);
-    w.max = Math.max(w.max, r.temp);
-  }
-  for (const w of windows.values()) w.avg = w.sum / w.count;
-  return sortWindows([...windows.values()]);
+  const reference = new WindowReference(windowMs);
+  for (const r of readings) reference.add(r.device, r.ts, r.temp);
+  return sortWindows([...reference.results().values()]);
 }
 
 /** Windows sorted by key then start. */
