@@ -35,6 +35,8 @@ export const EXPECT_INTEGER: i32 = 1;
 export const EXPECT_BOOLEAN: i32 = 2;
 /** What the last failed read expected: a string. */
 export const EXPECT_STRING: i32 = 3;
+/** What the last failed read expected: a timestamp (epoch ms, epoch s or ISO-8601 text). */
+export const EXPECT_TIME: i32 = 4;
 
 /** One input record. The batch reuses this object: do not keep it past the current iteration. */
 export class Event {

@@ -27,7 +27,14 @@
 
 export { Rule, register } from './rule';
 export { Batch } from './batch';
-export { Event, EXPECT_BOOLEAN, EXPECT_INTEGER, EXPECT_NUMBER, EXPECT_STRING } from './event';
+export {
+  Event,
+  EXPECT_BOOLEAN,
+  EXPECT_INTEGER,
+  EXPECT_NUMBER,
+  EXPECT_STRING,
+  EXPECT_TIME,
+} from './event';
 export { Output, OUTPUT_DEAD, OUTPUT_DEFAULT, OUTPUT_DEVICE, OUTPUT_LATE } from './output';
 export { JsonObject } from './json-object';
 export { Config } from './config';
@@ -42,6 +49,45 @@ export {
   fieldStringPtr,
 } from './field';
 export { TumblingWindows, WindowOptions } from './windows';
+export {
+  IDLE_NEVER,
+  IDLE_WINDOW_LENGTH,
+  MAX_HOPS,
+  MAX_SPAN_MS,
+  WINDOW_COUNT,
+  WINDOW_HOPPING,
+  WINDOW_SESSION,
+  WINDOW_SLIDING,
+  WINDOW_TUMBLING,
+  WindowSpec,
+  describeWindows,
+  readWindowSpec,
+  windowKindName,
+} from './window-spec';
+export { NO_TIME, Windows } from './window-engine';
+export { WINDOW_STATE_TAG } from './window-state';
+export { createWindows } from './create-windows';
+export { WindowRule } from './window-rule';
+export { AGGREGATE_ITEMS, Aggregates } from './aggregates';
+export { QuantileSketch } from './quantile-sketch';
+export {
+  KeySource,
+  TIME_AUTO,
+  TIME_ISO,
+  TIME_MS,
+  TIME_S,
+  TimeSource,
+  timeFormatName,
+  timeFormatOf,
+} from './event-time';
+export { NOT_A_TIME, parseIsoTime } from './iso-time';
+export {
+  PATTERN_ABSENT,
+  PATTERN_FOLLOWED,
+  PATTERN_STATE_TAG,
+  Pattern,
+  PatternOptions,
+} from './pattern';
 export { KeyTable } from './key-table';
 export { StateReader, StateWriter } from './state';
 export { LOG_DEBUG, LOG_ERROR, LOG_INFO, LOG_TRACE, LOG_WARN, log, metric } from './host';

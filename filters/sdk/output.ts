@@ -10,7 +10,7 @@
  */
 
 import { ByteBuffer } from './byte-buffer';
-import { Event, EXPECT_BOOLEAN, EXPECT_INTEGER, EXPECT_NUMBER } from './event';
+import { Event, EXPECT_BOOLEAN, EXPECT_INTEGER, EXPECT_NUMBER, EXPECT_TIME } from './event';
 import { FIELD_MALFORMED, FIELD_MISSING } from './field';
 import {
   FORMAT_CBOR,
@@ -182,7 +182,9 @@ export class Output {
               ? ' is not an integer'
               : expect == EXPECT_BOOLEAN
                 ? ' is not a boolean'
-                : ' is not a string',
+                : expect == EXPECT_TIME
+                  ? ' is not a timestamp'
+                  : ' is not a string',
         );
       }
     }

@@ -1,6 +1,8 @@
 /**
  * @module `TumblingWindows`: per-key tumbling windows by event time with count, sum, min, max
- * and avg.
+ * and avg — the SDK's first window, kept for the rules built on it. New rules use `Windows`
+ * (`window-engine.ts`: every window kind, watermarks, lateness, any aggregates), which with a
+ * per-key watermark and no out-of-orderness gives the same results as this class.
  *
  * A window of `sizeMs` covers `[start, start + sizeMs)` with `start` a multiple of `sizeMs`
  * (Unix epoch aligned). A key's open window closes, and its result is written, when

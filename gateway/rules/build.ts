@@ -13,7 +13,14 @@ import { fileURLToPath } from 'node:url';
 import { RuleBuildError, RuleBuildOptionsError, RuleCompilerMissingError } from './errors.js';
 
 /** The example rules in `filters/rules/<name>.ts`, built by `buildExampleRules`. */
-export const EXAMPLE_RULES = ['threshold', 'window-stats', 'deadband'] as const;
+export const EXAMPLE_RULES = [
+  'threshold',
+  'window-stats',
+  'deadband',
+  'session-usage',
+  'quantiles',
+  'door-alarm',
+] as const;
 /** Name of an example rule. */
 export type ExampleRuleName = (typeof EXAMPLE_RULES)[number];
 
