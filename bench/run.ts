@@ -5,6 +5,7 @@
  * peak RSS of each consumer process, the ratios, and whether the window results are exact.
  *
  * Usage: npm run bench -- [--messages N] [--rounds R] [--devices D] [--qos 0|1]
+ *   [--spool always|interval|never] (the disk spool with that fsync policy; default: in memory)
  */
 
 import { fork, type ChildProcess } from 'node:child_process';
@@ -33,6 +34,7 @@ const { values } = parseArgs({
     // `chain`: threshold → window-stats; `single`: window-stats with its own validity range.
     rules: { type: 'string', default: 'single' },
     'invalid-ratio': { type: 'string', default: '0.05' },
+    spool: { type: 'string' },
     // Writes a V8 CPU profile of the gateway child into this directory.
     profile: { type: 'string' },
     // Node.js flags of the gateway child; the default is what the `sluice` bin runs with.
@@ -174,6 +176,7 @@ async function main(): Promise<void> {
               },
             ],
         sink: { type: 'http', url: receiver.url, format: 'json', maxRecords: 500, lingerMs: 100 },
+        ...(values.spool === undefined ? {} : { spool: { enabled: true, fsync: values.spool } }),
       },
     ],
   };

@@ -15,12 +15,16 @@ import { MqttIngest } from './ingest/mqtt-ingest.js';
 import type { IngestSubscription } from './ingest/mqtt-connection.js';
 import { TopicRouter } from './ingest/topic-router.js';
 import { MemoryOutbox } from './outbox/memory-outbox.js';
+import type { Outbox } from './outbox/outbox.js';
+import { join } from 'node:path';
+import { Spool } from './spool/spool.js';
 import { Counters } from './pipeline/counters.js';
 import { EventIds } from './pipeline/event-ids.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { compileRules, createRuleInstances } from './pipeline/rule-loader.js';
+import { ApiServer } from './http/api-server.js';
 import { Forwarder } from './sinks/forwarder.js';
-import { HttpSink, httpSinkOptionsFromConfig } from './sinks/http-sink.js';
+import { createSink } from './sinks/create-sink.js';
 import type { Sink } from './sinks/sink.js';
 
 /** Options of {@link Gateway.start}. */
@@ -33,6 +37,11 @@ export interface GatewayOptions {
   closeTimeoutMs?: number;
   /** How long `start()` waits for the first connection to the broker. @default 30000 */
   connectTimeoutMs?: number;
+  /**
+   * Called once when the API generated its token on this start (no `api.token`, no token file
+   * yet), so that it can be shown to the operator. @default log the token file's path
+   */
+  onApiTokenGenerated?: (token: string, file: string) => void;
 }
 
 /** One pipeline's figures in {@link GatewayStats}. */
@@ -42,8 +51,29 @@ export interface PipelineStats {
   outboxDepth: number;
   /** The highest outbox depth reached. */
   outboxPeak: number;
-  /** The outbox's bound (`outboxMaxRecords`). */
+  /** The outbox's bound (`outboxMaxRecords`; unbounded in records with a spool). */
   outboxCapacity: number;
+  /** Failed (retried or refused) send attempts of the pipeline's sink. */
+  sinkFailures: number;
+  /** The disk spool's figures, when `spool.enabled`. */
+  spool?: SpoolStats;
+}
+
+/** A pipeline's disk spool in {@link PipelineStats}. */
+export interface SpoolStats {
+  /** Bytes of records not yet accepted upstream. */
+  bytes: number;
+  /** The budget (`spool.maxBytes`). */
+  maxBytes: number;
+  segments: number;
+  /** Records dropped by the `drop-oldest` policy. */
+  dropped: number;
+  /** Records dropped after `maxAgeMs`. */
+  expired: number;
+  /** Records lost to on-disk corruption (skipped). */
+  corruptRecords: number;
+  /** Age of the oldest record not yet sent (upper bound), ms. */
+  oldestAgeMs: number;
 }
 
 /** A snapshot of the gateway's counters. */
@@ -73,7 +103,8 @@ export interface GatewayStats {
 
 interface PipelineParts {
   pipeline: Pipeline;
-  outbox: MemoryOutbox;
+  outbox: Outbox;
+  spool: Spool | undefined;
   sink: Sink;
   forwarder: Forwarder;
 }
@@ -88,6 +119,7 @@ export class Gateway {
   readonly #broker: EmbeddedBroker | undefined;
   readonly #closeTimeoutMs: number;
   readonly #mqttUrl: string;
+  readonly #api: ApiServer | undefined;
   #closing: Promise<void> | undefined;
 
   private constructor(
@@ -99,6 +131,7 @@ export class Gateway {
     broker: EmbeddedBroker | undefined,
     closeTimeoutMs: number,
     mqttUrl: string,
+    api: ApiServer | undefined,
   ) {
     this.#logger = logger;
     this.#counters = counters;
@@ -108,6 +141,7 @@ export class Gateway {
     this.#broker = broker;
     this.#closeTimeoutMs = closeTimeoutMs;
     this.#mqttUrl = mqttUrl;
+    this.#api = api;
   }
 
   /**
@@ -144,24 +178,46 @@ export class Gateway {
         ingest.publish(topic, payload);
       const onRoom = (): void => ingest.resume();
 
+      const spools: (Spool | undefined)[] = [];
+      cleanup.push(async () => {
+        for (const spool of spools) await spool?.shutdown();
+      });
+      for (const p of config.pipelines) {
+        spools.push(
+          p.spool.enabled
+            ? await Spool.open({
+                dir: join(config.dataDir, 'spool', p.name),
+                maxBytes: p.spool.maxBytes,
+                segmentBytes: p.spool.segmentBytes,
+                maxAgeMs: p.spool.maxAgeMs,
+                fsync: p.spool.fsync,
+                fsyncIntervalMs: p.spool.fsyncIntervalMs,
+                onFull: p.spool.onFull,
+                logger: logger.child({ pipeline: p.name, component: 'spool' }),
+              })
+            : undefined,
+        );
+      }
+
       const parts: PipelineParts[] = config.pipelines.map((pipelineConfig, index) => {
         const log = logger.child({ pipeline: pipelineConfig.name });
-        const outbox = new MemoryOutbox({
-          capacity: pipelineConfig.outboxMaxRecords,
-          onHighWater: (depth) =>
-            log.warn({ depth }, 'outbox full: upstream is slower than ingest; pausing'),
-          onLowWater: (depth) => log.info({ depth }, 'outbox below low water: resuming'),
-        });
-        const sink = new HttpSink(
-          httpSinkOptionsFromConfig(pipelineConfig.sink, log.child({ sink: 'http' })),
-        );
+        const spool = spools[index];
+        const outbox: Outbox =
+          spool ??
+          new MemoryOutbox({
+            capacity: pipelineConfig.outboxMaxRecords,
+            onHighWater: (depth) =>
+              log.warn({ depth }, 'outbox full: upstream is slower than ingest; pausing'),
+            onLowWater: (depth) => log.info({ depth }, 'outbox below low water: resuming'),
+          });
+        const sink = createSink(pipelineConfig, config.dataDir, log);
         const forwarder = new Forwarder({
           pipeline: pipelineConfig.name,
           outbox,
           sink,
           deadLetters,
           counters,
-          sinkName: 'sink:http',
+          sinkName: `sink:${pipelineConfig.sink.type}`,
           logger: log,
         });
         const pipeline = new Pipeline({
@@ -176,7 +232,7 @@ export class Gateway {
           onRoom,
           logger: log,
         });
-        return { pipeline, outbox, sink, forwarder };
+        return { pipeline, outbox, spool, sink, forwarder };
       });
 
       const router = new TopicRouter<IngestTarget>(
@@ -201,6 +257,17 @@ export class Gateway {
           await part.sink.close();
         }
       });
+      let api: ApiServer | undefined;
+      if (config.api.enabled) {
+        api = await ApiServer.start(config, {
+          logger: logger.child({ component: 'api' }),
+          pipelines: parts.map((part) => part.pipeline),
+          ...(options.onApiTokenGenerated === undefined
+            ? {}
+            : { onTokenGenerated: options.onApiTokenGenerated }),
+        });
+        cleanup.push(() => (api as ApiServer).close());
+      }
       const configuredWindow =
         config.mqtt.inflightWindow > 0 ? config.mqtt.inflightWindow : undefined;
       const inflightLimit =
@@ -240,6 +307,7 @@ export class Gateway {
         broker,
         options.closeTimeoutMs ?? config.shutdownTimeoutMs,
         url,
+        api,
       );
     } catch (error) {
       for (const step of cleanup.reverse()) await step().catch(() => undefined);
@@ -252,19 +320,37 @@ export class Gateway {
     return this.#mqttUrl;
   }
 
+  /** The API's base URL (`http://127.0.0.1:8686`), or undefined when `api.enabled` is false. */
+  get apiUrl(): string | undefined {
+    return this.#api?.url;
+  }
+
   /** The counters and outbox depths now. */
   stats(): GatewayStats {
     const c = this.#counters;
     let outboxDepth = 0;
     const pipelines: PipelineStats[] = [];
-    for (const { pipeline, outbox } of this.#parts) {
+    for (const { pipeline, outbox, spool, sink } of this.#parts) {
       outboxDepth += outbox.depth;
-      pipelines.push({
+      const stats: PipelineStats = {
         name: pipeline.name,
         outboxDepth: outbox.depth,
         outboxPeak: outbox.peakDepth,
         outboxCapacity: outbox.capacity,
-      });
+        sinkFailures: sink.failures ?? 0,
+      };
+      if (spool !== undefined) {
+        stats.spool = {
+          bytes: spool.bytes,
+          maxBytes: spool.maxBytes,
+          segments: spool.segmentCount,
+          dropped: spool.dropped,
+          expired: spool.expired,
+          corruptRecords: spool.corruptRecords,
+          oldestAgeMs: spool.oldestAgeMs,
+        };
+      }
+      pipelines.push(stats);
     }
     return {
       received: c.received,
@@ -299,6 +385,7 @@ export class Gateway {
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), this.#closeTimeoutMs);
     try {
+      await this.#api?.close();
       this.#ingest.stop();
       await Promise.all(this.#parts.map((part) => part.pipeline.finish(deadline.signal)));
       await this.#ingest.close();
@@ -309,6 +396,7 @@ export class Gateway {
       for (const part of this.#parts) {
         part.pipeline.close();
         await part.sink.close();
+        await part.spool?.shutdown();
       }
       await this.#deadLetters.close();
       await this.#broker?.close();

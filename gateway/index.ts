@@ -5,7 +5,7 @@
 
 export { SluiceError } from '../runtime/index.js';
 export { Gateway } from './gateway.js';
-export type { GatewayOptions, GatewayStats, PipelineStats } from './gateway.js';
+export type { GatewayOptions, GatewayStats, PipelineStats, SpoolStats } from './gateway.js';
 export {
   loadConfig,
   resolveConfig,
@@ -24,6 +24,10 @@ export type {
   ResolveConfigOptions,
   RuleConfig,
   SinkConfig,
+  SpoolConfig,
+  FileSinkConfig,
+  NatsSinkConfig,
+  MqttSinkConfig,
   TlsConfig,
 } from './config/index.js';
 export { createLogger } from './log.js';
@@ -36,6 +40,17 @@ export { RuleLoadError } from './pipeline/errors.js';
 export { MemoryOutbox } from './outbox/memory-outbox.js';
 export type { MemoryOutboxOptions } from './outbox/memory-outbox.js';
 export type { Outbox, OutboxBatch } from './outbox/outbox.js';
+export { Spool } from './spool/spool.js';
+export { resolveSpoolOptions, DEFAULT_SPOOL } from './spool/spool-options.js';
+export type { SpoolOptions, SpoolFsync, SpoolFullPolicy } from './spool/spool-options.js';
+export { SpoolOpenError, SpoolOptionsError, SpoolWriteError } from './spool/errors.js';
+export { FileSink } from './sinks/file-sink.js';
+export type { FileSinkOptions } from './sinks/file-sink.js';
+export { NatsSink } from './sinks/nats-sink.js';
+export type { NatsSinkOptions } from './sinks/nats-sink.js';
+export { MqttSink } from './sinks/mqtt-sink.js';
+export type { MqttSinkOptions } from './sinks/mqtt-sink.js';
+export { createSink } from './sinks/create-sink.js';
 export { HttpSink } from './sinks/http-sink.js';
 export type { HttpSinkOptions } from './sinks/http-sink.js';
 export type { Sink, SinkBatching } from './sinks/sink.js';
@@ -47,3 +62,25 @@ export { runSimulator, resolveSimulatorOptions } from './simulator/index.js';
 export type { SimulatorOptions, SimulatorResult, PublishedMessage } from './simulator/index.js';
 export { startReceiver } from './demo/receiver.js';
 export type { Receiver, ReceiverOptions, ReceivedBatch } from './demo/receiver.js';
+export { ApiServer } from './http/api-server.js';
+export type { ApiServerOptions } from './http/api-server.js';
+export {
+  ApiBadRequestError,
+  ApiBodyTooLargeError,
+  ApiListenError,
+  ApiPipelineNotFoundError,
+  ApiRouteNotFoundError,
+  ApiUnauthorizedError,
+} from './http/errors.js';
+export { AuditLog, RuleStore, validateUpload } from './rule-store/index.js';
+export type { AuditEntry, RuleVersion, StoredRule, UploadLimits } from './rule-store/index.js';
+export {
+  RuleConfigInvalidError,
+  RuleDryRunError,
+  RuleNameInvalidError,
+  RuleNotFoundError,
+  RuleStoreCorruptError,
+  RuleVersionInUseError,
+  RuleVersionNotFoundError,
+} from './rule-store/index.js';
+export type { ApiConfig } from './config/types.js';

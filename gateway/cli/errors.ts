@@ -7,3 +7,18 @@ import { SluiceError } from '../../runtime/index.js';
 export class UsageError extends SluiceError {
   readonly code = 'CLI_USAGE';
 }
+
+/** The gateway's API answered a `sluice rules` request with an error (or could not be reached). */
+export class ApiRequestError extends SluiceError {
+  readonly code = 'CLI_API_FAILED';
+  /** The API's error code (`RULE_INVALID`, `API_UNAUTHORIZED`…), or `UNREACHABLE`. */
+  readonly apiCode: string;
+  /** HTTP status, 0 when the gateway could not be reached. */
+  readonly status: number;
+
+  constructor(apiCode: string, status: number, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.apiCode = apiCode;
+    this.status = status;
+  }
+}

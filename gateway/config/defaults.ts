@@ -62,6 +62,17 @@ export const DEFAULT_PIPELINE = {
   outboxMaxRecords: 10_000,
 } as const;
 
+/** Defaults of a pipeline's `spool` section. Off by default: see docs/delivery.md. */
+export const DEFAULT_SPOOL_CONFIG = {
+  enabled: false,
+  maxBytes: 256 * 1024 * 1024,
+  segmentBytes: 8 * 1024 * 1024,
+  maxAgeMs: 0,
+  fsync: 'always',
+  fsyncIntervalMs: 1000,
+  onFull: 'block',
+} as const;
+
 /**
  * The rule chain of a pipeline that names none: drop temperatures outside -40..125 °C, then
  * per-device count/avg/min/max of `temp` per 1 s tumbling window of event time `ts`.
@@ -90,3 +101,14 @@ export const DEFAULT_LOG_LEVEL = 'info';
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 /** The accepted log levels, most verbose first. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const;
+
+/** How long the dry run of an uploaded rule's `init` may take. @default 1000 */
+export const DEFAULT_RULE_INIT_TIMEOUT_MS = 1000;
+
+/** Defaults of the `api` section. */
+export const DEFAULT_API = {
+  enabled: false,
+  host: '127.0.0.1',
+  port: 8686,
+  maxBodyBytes: 16 * 1024 * 1024,
+} as const;

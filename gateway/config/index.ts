@@ -16,5 +16,9 @@ export type {
   RuleConfig,
   HttpSinkConfig,
   SinkConfig,
+  SpoolConfig,
+  FileSinkConfig,
+  NatsSinkConfig,
+  MqttSinkConfig,
   PipelineConfig,
 } from './types.js';

@@ -3,6 +3,7 @@
  * pipeline, with the checks that span fields (key level within the filters, unique names).
  */
 
+import { hostname } from 'node:os';
 import { basename } from 'node:path';
 import { renderValue, type ConfigChecker, type ConfigPath } from './check.js';
 import {
@@ -14,7 +15,15 @@ import {
 } from './defaults.js';
 import { suggest } from './suggest.js';
 import { filterLevels, topicFilterProblem, topicNameProblem } from './topic-filter.js';
-import type { HttpSinkConfig, PipelineConfig, RuleConfig } from './types.js';
+import {
+  peekSinkType,
+  resolveFileSink,
+  resolveMqttSink,
+  resolveNatsSink,
+  SINK_TYPES,
+} from './resolve-sink.js';
+import type { HttpSinkConfig, PipelineConfig, RuleConfig, SinkConfig } from './types.js';
+import { resolveSpool } from './resolve-spool.js';
 
 const PIPELINE_KEYS = [
   'name',
@@ -28,6 +37,7 @@ const PIPELINE_KEYS = [
   'batch',
   'tickIntervalMs',
   'outboxMaxRecords',
+  'spool',
 ] as const;
 const RULE_KEYS = ['name', 'module', 'config'] as const;
 const SINK_KEYS = [
@@ -138,7 +148,7 @@ function resolvePipeline(
       'a payload format',
     ),
     rules: resolveRules(check, at('rules'), p.rules),
-    sink: resolveSink(check, at('sink'), p.sink),
+    sink: resolveSink(check, at('sink'), p.sink, `sluice-sink-${hostname()}-${name}`),
     commandTopic,
     batch: {
       maxEvents: check.int(at('batch', 'maxEvents'), b.maxEvents, DEFAULT_PIPELINE.batchMaxEvents, {
@@ -174,6 +184,7 @@ function resolvePipeline(
         unit: 'records',
       },
     ),
+    spool: resolveSpool(check, at('spool'), p.spool),
   };
 }
 
@@ -220,11 +231,7 @@ function resolveRules(check: ConfigChecker, path: ConfigPath, raw: unknown): Rul
     }
     const r = check.section([...path, i], item, RULE_KEYS);
     const module = resolveModule(check, at('module'), r.module);
-    const name = check.string(
-      at('name'),
-      r.name,
-      basename(module).replace(/\.wasm$/, '') || `rule-${i}`,
-    );
+    const name = check.string(at('name'), r.name, ruleNameOf(module) || `rule-${i}`);
     const first = names.get(name);
     if (first === undefined) names.set(name, i);
     else {
@@ -244,6 +251,16 @@ function resolveRules(check: ConfigChecker, path: ConfigPath, raw: unknown): Rul
   return rules;
 }
 
+/** Prefix of a `module` that names a rule in the gateway's store. */
+const STORE_PREFIX = 'store:';
+
+/** The default rule name for a module: the file's base name, or the stored rule's name. */
+function ruleNameOf(module: string): string {
+  if (module.startsWith(STORE_PREFIX))
+    return module.slice(STORE_PREFIX.length).replace(/@\d+$/, '');
+  return basename(module).replace(/\.wasm$/, '');
+}
+
 function resolveModule(check: ConfigChecker, path: ConfigPath, raw: unknown): string {
   const expected = `a path to a .wasm file or a built-in rule: ${BUILTIN_RULES.join(', ')}`;
   if (raw === undefined || raw === null) {
@@ -252,6 +269,17 @@ function resolveModule(check: ConfigChecker, path: ConfigPath, raw: unknown): st
   }
   const text = check.string(path, raw, '');
   if (text === '') return '';
+  // A rule in the gateway's store (uploaded over the API): `store:<name>` (its active version) or `store:<name>@<version>`.
+  if (text.startsWith(STORE_PREFIX)) {
+    if (!/^store:[A-Za-z0-9][A-Za-z0-9._-]{0,63}(@[1-9]\d*)?$/.test(text)) {
+      check.report(
+        path,
+        `${renderValue(text)} is not a stored rule reference (expected store:<name> for its active version or store:<name>@<version>, e.g. store:limits@2)`,
+        raw,
+      );
+    }
+    return text;
+  }
   if (text.endsWith('.wasm') || text.includes('/') || text.includes('\\')) {
     return check.filePath(path, raw, text);
   }
@@ -267,10 +295,24 @@ function resolveModule(check: ConfigChecker, path: ConfigPath, raw: unknown): st
   return text;
 }
 
-function resolveSink(check: ConfigChecker, path: ConfigPath, raw: unknown): HttpSinkConfig {
+function resolveSink(
+  check: ConfigChecker,
+  path: ConfigPath,
+  raw: unknown,
+  mqttClientId: string,
+): SinkConfig {
+  const peeked = peekSinkType(raw);
+  if (peeked === 'file') return resolveFileSink(check, path, raw);
+  if (peeked === 'nats') return resolveNatsSink(check, path, raw);
+  if (peeked === 'mqtt') return resolveMqttSink(check, path, raw, mqttClientId);
+  return resolveHttpSink(check, path, raw);
+}
+
+function resolveHttpSink(check: ConfigChecker, path: ConfigPath, raw: unknown): HttpSinkConfig {
   const at = (...keys: string[]): ConfigPath => [...path, ...keys];
   const s = check.section(path, raw, SINK_KEYS);
-  const type = check.choice(at('type'), s.type, 'http', ['http'] as const, 'a sink type');
+  // Reports a type that is none of SINK_TYPES; file and nats were dispatched before.
+  check.choice(at('type'), s.type, 'http', SINK_TYPES, 'a sink type');
   const url = check.string(at('url'), s.url, DEFAULT_HTTP_SINK.url).trim();
   if (!isHttpUrl(url)) {
     check.report(
@@ -311,7 +353,7 @@ function resolveSink(check: ConfigChecker, path: ConfigPath, raw: unknown): Http
     );
   }
   return {
-    type,
+    type: 'http',
     url,
     format: check.choice(
       at('format'),

@@ -13,12 +13,14 @@ import {
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   DEFAULT_MQTT,
   DEFAULT_RULE_MEMORY_BYTES,
+  DEFAULT_RULE_INIT_TIMEOUT_MS,
   DEFAULT_RULE_MODULE_BYTES,
   LOG_LEVELS,
   defaultClientId,
 } from './defaults.js';
 import { readEnvOverrides } from './env.js';
 import { ConfigError } from './errors.js';
+import { resolveApi } from './resolve-api.js';
 import { resolvePipelines } from './resolve-pipeline.js';
 import type { Config, MqttConfig, TlsConfig } from './types.js';
 
@@ -40,6 +42,7 @@ const TOP_KEYS = [
   'limits',
   'shutdownTimeoutMs',
   'log',
+  'api',
 ] as const;
 const MQTT_KEYS = [
   'url',
@@ -92,7 +95,11 @@ export function resolveConfig(
     deadLetterRaw.path,
     join(dataDir, DEFAULT_DEAD_LETTER_FILE),
   );
-  const limitsRaw = check.section(['limits'], top.limits, ['ruleMemoryBytes', 'ruleModuleBytes']);
+  const limitsRaw = check.section(['limits'], top.limits, [
+    'ruleMemoryBytes',
+    'ruleModuleBytes',
+    'ruleInitTimeoutMs',
+  ]);
   const ruleMemoryBytes = check.int(
     ['limits', 'ruleMemoryBytes'],
     limitsRaw.ruleMemoryBytes,
@@ -109,6 +116,12 @@ export function resolveConfig(
     limitsRaw.ruleModuleBytes,
     DEFAULT_RULE_MODULE_BYTES,
     { min: 1024, max: 1024 * 1024 * 1024, unit: 'bytes' },
+  );
+  const ruleInitTimeoutMs = check.int(
+    ['limits', 'ruleInitTimeoutMs'],
+    limitsRaw.ruleInitTimeoutMs,
+    DEFAULT_RULE_INIT_TIMEOUT_MS,
+    { min: 1, max: 600_000, unit: 'milliseconds' },
   );
   for (let i = 0; i < pipelines.length; i++) {
     const batchBytes = pipelines[i]?.batch.maxBytes ?? 0;
@@ -134,6 +147,7 @@ export function resolveConfig(
     LOG_LEVELS,
     'a log level',
   );
+  const api = resolveApi(check, top.api);
   check.finish();
 
   const all = [...problems, ...check.problems];
@@ -143,9 +157,10 @@ export function resolveConfig(
     mqtt,
     pipelines,
     deadLetter: { path: deadLetterPath },
-    limits: { ruleMemoryBytes, ruleModuleBytes },
+    limits: { ruleMemoryBytes, ruleModuleBytes, ruleInitTimeoutMs },
     shutdownTimeoutMs,
     log: { level },
+    api,
   };
 }
 

@@ -89,7 +89,108 @@ export interface HttpSinkConfig {
   };
 }
 
-export type SinkConfig = HttpSinkConfig;
+/** Local JSON-lines file sink, rotated by size. */
+export interface FileSinkConfig {
+  type: 'file';
+  /** The file; '' → `<dataDir>/out/<pipeline name>.jsonl`. @default '' */
+  path: string;
+  /** Rotate before a write would take the file past this size. @default 67108864 (64 MiB) */
+  maxFileBytes: number;
+  /** Rotated files kept (`<path>.1` newest). @default 5 */
+  maxFiles: number;
+  /** fsync each batch before accepting it. @default true */
+  fsync: boolean;
+  /** @default 1000 */
+  maxRecords: number;
+  /** @default 1048576 */
+  maxBytes: number;
+  /** @default 100 */
+  lingerMs: number;
+  retry: {
+    /** @default 100 */
+    initialDelayMs: number;
+    /** @default 10000 */
+    maxDelayMs: number;
+  };
+}
+
+/** NATS JetStream sink: one message per record, `Nats-Msg-Id` = the record's id. */
+export interface NatsSinkConfig {
+  type: 'nats';
+  /** @default ['nats://127.0.0.1:4222'] */
+  servers: string[];
+  /** `{output}` and `{key}` are replaced. A stream must capture it. @default 'sluice.{output}.{key}' */
+  subject: string;
+  /** How long to wait for a batch's acknowledgements. @default 10000 */
+  timeoutMs: number;
+  /** @default undefined */
+  user?: string;
+  /** @default undefined */
+  pass?: string;
+  /** @default 500 */
+  maxRecords: number;
+  /** @default 1048576 */
+  maxBytes: number;
+  /** @default 20 */
+  lingerMs: number;
+  retry: {
+    /** @default 100 */
+    initialDelayMs: number;
+    /** @default 10000 */
+    maxDelayMs: number;
+  };
+}
+
+/** MQTT sink: one QoS 1 message per record to another broker, acknowledged by PUBACK. */
+export interface MqttSinkConfig {
+  type: 'mqtt';
+  /** Broker URL (mqtt://, mqtts://, ws://, wss://). @default 'mqtt://127.0.0.1:1883' */
+  url: string;
+  /** @default 'sluice-sink-<hostname>-<pipeline>' */
+  clientId: string;
+  /** 5 adds the record id as the user property `sluice-id`. @default 5 */
+  protocolVersion: 4 | 5;
+  /** `{output}` and `{key}` are replaced. @default 'sluice/{output}/{key}' */
+  topic: string;
+  /** How long to wait for a batch's PUBACKs. @default 10000 */
+  timeoutMs: number;
+  /** @default undefined */
+  username?: string;
+  /** @default undefined */
+  password?: string;
+  /** @default 500 */
+  maxRecords: number;
+  /** @default 1048576 */
+  maxBytes: number;
+  /** @default 20 */
+  lingerMs: number;
+  retry: {
+    /** @default 100 */
+    initialDelayMs: number;
+    /** @default 10000 */
+    maxDelayMs: number;
+  };
+}
+
+export type SinkConfig = HttpSinkConfig | FileSinkConfig | NatsSinkConfig | MqttSinkConfig;
+
+/** The durable disk spool of a pipeline (in `<dataDir>/spool/<pipeline name>`). */
+export interface SpoolConfig {
+  /** Spool output records on disk instead of the in-memory outbox. @default false */
+  enabled: boolean;
+  /** Most bytes of records not yet accepted upstream. @default 268435456 (256 MiB) */
+  maxBytes: number;
+  /** Size at which a segment file is closed and a new one started (≤ maxBytes / 4). @default 8388608 (8 MiB) */
+  segmentBytes: number;
+  /** Records older than this are dropped (counted) before they are sent; 0 = never. @default 0 */
+  maxAgeMs: number;
+  /** fsync each group commit (`always`), every `fsyncIntervalMs` (`interval`), or never. @default 'always' */
+  fsync: 'always' | 'interval' | 'never';
+  /** Period of `fsync: interval`. @default 1000 */
+  fsyncIntervalMs: number;
+  /** At the byte budget: `block` ingest (backpressure) or `drop-oldest` records (counted). @default 'block' */
+  onFull: 'block' | 'drop-oldest';
+}
 
 /** Topic filters → chain of rules → sink. */
 export interface PipelineConfig {
@@ -121,6 +222,32 @@ export interface PipelineConfig {
   tickIntervalMs: number;
   /** Output records held in memory for the sink before ingest pauses. @default 10000 */
   outboxMaxRecords: number;
+  /** The disk spool (replaces the in-memory outbox when enabled). */
+  spool: SpoolConfig;
+}
+
+/** The HTTP API (rule lifecycle). */
+export interface ApiConfig {
+  /** Start the API. Off unless asked for: it listens on the network and controls the rules. @default false */
+  enabled: boolean;
+  /** Address to listen on. @default '127.0.0.1' */
+  host: string;
+  /** Port to listen on; 0 picks a free port. @default 8686 */
+  port: number;
+  /**
+   * Bearer token every route but `/healthz` requires. Unset → one is generated on the first
+   * start and kept in `<dataDir>/api-token`. @default undefined
+   */
+  token?: string;
+  /** Largest request body accepted (a rule upload). @default 16777216 (16 MiB) */
+  maxBodyBytes: number;
+  /** HTTPS when both are set: PEM certificate and key files. @default undefined (plain HTTP) */
+  tls?: { cert: string; key: string };
+  /**
+   * Ed25519 public key (32 raw bytes, base64): uploads must carry a valid signature over the
+   * module's SHA-256 (`sluice rules keygen|sign`). @default undefined (unsigned uploads accepted)
+   */
+  signingKey?: string;
 }
 
 export interface Config {
@@ -137,7 +264,10 @@ export interface Config {
     ruleMemoryBytes: number;
     /** Largest rule module accepted. @default 8388608 (8 MiB) */
     ruleModuleBytes: number;
+    /** How long the dry run of an uploaded rule's `init` may take. @default 1000 */
+    ruleInitTimeoutMs: number;
   };
+  api: ApiConfig;
   /** How long a shutdown may take to process, flush and send what was received. @default 10000 */
   shutdownTimeoutMs: number;
   log: {

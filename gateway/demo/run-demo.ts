@@ -57,7 +57,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const config = resolveConfig({ log: { level: 'warn' } }, env);
   const receiver = await openReceiver(options.receiverPort, output);
   try {
-    for (const pipeline of config.pipelines) pipeline.sink.url = receiver.url;
+    for (const pipeline of config.pipelines) {
+      if (pipeline.sink.type === 'http') pipeline.sink.url = receiver.url;
+    }
     if (config.mqtt.url === '') {
       const { host } = config.mqtt.embedded;
       const wanted = options.mqttPort ?? config.mqtt.embedded.port;

@@ -54,4 +54,13 @@ export interface Outbox {
   waitForRecords(minRecords: number, minBytes: number, lingerMs: number): Promise<void>;
   /** Refuses further offers and wakes every waiter. Records held stay takeable. */
   close(): void;
+  /**
+   * A durable outbox (the disk spool) writes accepted records asynchronously: this resolves
+   * once every record accepted so far is durable, and the pipeline commits (acknowledges the
+   * batch's MQTT messages) only then. Undefined, or returning undefined, when accepted records
+   * are already as durable as they will get (the in-memory outbox). Rejects when the write failed.
+   */
+  flushed?(): Promise<void> | undefined;
+  /** Whether records held survive a restart (the forwarder's shutdown log says so). @default false */
+  readonly durable?: boolean;
 }

@@ -10,6 +10,7 @@
  */
 import type { Logger } from 'pino';
 import { FrameEventTooLargeError, FrameWriter } from '../../runtime/index.js';
+import { RuleRestoreError, RuleTrapError } from '../../runtime/index.js';
 import type { RuleInstance } from '../../runtime/index.js';
 import type { PipelineConfig } from '../config/types.js';
 import type { DeadLetterFile } from '../dead-letter/dead-letter-file.js';
@@ -21,6 +22,7 @@ import type { Counters } from './counters.js';
 import type { EventIds } from './event-ids.js';
 import { OutputCollector } from './output-collector.js';
 import { RuleChain } from './rule-chain.js';
+import type { ShadowRun } from './shadow-run.js';
 
 const FORMAT_CODES = { json: 1, cbor: 2, unknown: 0 } as const;
 
@@ -49,6 +51,20 @@ interface WaitingBatch {
   readonly total: number;
   skip: number;
   readonly deadLetters: Promise<void> | undefined;
+  /** The outbox's write of the accepted records (durable outboxes only). */
+  readonly durable: Promise<void> | undefined;
+}
+
+/** What {@link Pipeline.swapRule} did. */
+export interface RuleSwap {
+  /** The instance that was replaced. */
+  previous: RuleInstance;
+  /** `state`: the new instance took the old one's state; `flushed`: it refused, the old one was flushed. */
+  handover: 'state' | 'flushed';
+  /** Size of the handed-over snapshot. */
+  stateBytes: number;
+  /** Time from the start of the handover to the swap, in milliseconds. */
+  swapMs: number;
 }
 
 /** A pipeline: topic filters → batches → rule chain → outbox. */
@@ -197,6 +213,82 @@ export class Pipeline implements IngestTarget {
     this.close();
   }
 
+  /** The rule instances of the chain, in order (they change on a swap). */
+  get rules(): readonly RuleInstance[] {
+    return this.#chain.rules;
+  }
+
+  /**
+   * Replaces rule `index` with an instance from `create`, between batches: waits until no
+   * processed batch waits for outbox room, then, synchronously (so no batch runs in between),
+   * hands the old instance's state over (`snapshot` → `restore`). When the new instance
+   * refuses the state (or traps restoring it) and `onStateRefused` is `flush`, the old rule's
+   * open windows are flushed down the chain and a fresh instance starts clean; with `fail` the
+   * old rule stays in place and the `RuleRestoreError`/`RuleTrapError` is thrown. Events
+   * batched but not yet processed go to the new instance: none is processed twice or lost.
+   */
+  async swapRule(
+    index: number,
+    create: () => RuleInstance,
+    onStateRefused: 'flush' | 'fail',
+  ): Promise<RuleSwap> {
+    const never = new AbortController().signal;
+    while (this.#waiting !== undefined) await this.#idle(never);
+    if (this.#closing) throw new RangeError(`pipeline "${this.#name}" is closing`);
+    const started = performance.now();
+    const old = this.#chain.rules[index];
+    if (old === undefined)
+      throw new RangeError(`pipeline "${this.#name}" has no rule at index ${index}`);
+    const state = old.snapshot();
+    let next = create();
+    let handover: RuleSwap['handover'] = 'state';
+    try {
+      next.restore(state);
+    } catch (error) {
+      if (!(error instanceof RuleRestoreError || error instanceof RuleTrapError)) throw error;
+      if (onStateRefused === 'fail') throw error;
+      handover = 'flushed';
+      this.#busy = true;
+      try {
+        this.#chain.flushRule(index, Date.now(), this.#collector);
+      } finally {
+        this.#busy = false;
+      }
+      next = create();
+    }
+    this.#chain.replace(index, next);
+    if (handover === 'flushed') this.#settle(this.#gate.ticket());
+    return {
+      previous: old,
+      handover,
+      stateBytes: state.length,
+      swapMs: performance.now() - started,
+    };
+  }
+
+  /** The shadow run beside rule `index`, if any. */
+  shadow(index: number): ShadowRun | undefined {
+    return this.#chain.shadow(index);
+  }
+
+  /**
+   * Starts a shadow beside rule `index` between batches, with the active rule's state (so both
+   * start from the same open windows; a shadow refusing it starts clean), or stops it (`undefined`).
+   */
+  async setShadow(
+    index: number,
+    start: ((activeState: Uint8Array) => ShadowRun) | undefined,
+  ): Promise<ShadowRun | undefined> {
+    const never = new AbortController().signal;
+    while (this.#waiting !== undefined) await this.#idle(never);
+    const active = this.#chain.rules[index];
+    if (active === undefined)
+      throw new RangeError(`pipeline "${this.#name}" has no rule at index ${index}`);
+    const run = start === undefined ? undefined : start(active.snapshot());
+    this.#chain.setShadow(index, run);
+    return run;
+  }
+
   #stopTimers(): void {
     if (this.#ticker !== undefined) clearInterval(this.#ticker);
     this.#ticker = undefined;
@@ -271,11 +363,12 @@ export class Pipeline implements IngestTarget {
       accepted = this.#outbox.offer(frame, 0);
       this.#counters.outputRecords += accepted;
     }
-    if (accepted === total && deadLetters === undefined) {
+    const durable = accepted > 0 ? this.#outbox.flushed?.() : undefined;
+    if (accepted === total && deadLetters === undefined && durable === undefined) {
       this.#gate.commit(ticket);
       return;
     }
-    this.#waiting = { ticket, frame, total, skip: accepted, deadLetters };
+    this.#waiting = { ticket, frame, total, skip: accepted, deadLetters, durable };
     void this.#drainWaiting();
   }
 
@@ -289,7 +382,21 @@ export class Pipeline implements IngestTarget {
       waiting.skip += accepted;
       this.#counters.outputRecords += accepted;
     }
-    if (waiting.skip < waiting.total) {
+    // A durable outbox: acknowledge only once the accepted records are on disk.
+    let durable = true;
+    const flushed = waiting.skip === 0 ? undefined : (outbox.flushed?.() ?? waiting.durable);
+    if (flushed !== undefined) {
+      await flushed.catch((error: unknown) => {
+        durable = false;
+        this.#logger.error(
+          { err: error, pipeline: this.#name },
+          'outbox write failed: the batch stays unacknowledged (the broker redelivers it)',
+        );
+      });
+    }
+    if (!durable) {
+      // Nothing to commit; the messages are redelivered after a reconnect or restart.
+    } else if (waiting.skip < waiting.total) {
       this.#logger.warn(
         { pipeline: this.#name, records: waiting.total - waiting.skip },
         'outbox closed with a batch not accepted: its messages stay unacknowledged',

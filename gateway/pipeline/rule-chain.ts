@@ -23,6 +23,7 @@ import type { DeadLetterFile } from '../dead-letter/dead-letter-file.js';
 import { formatId } from '../dead-letter/dead-letter-file.js';
 import type { Counters } from './counters.js';
 import type { OutputCollector } from './output-collector.js';
+import type { ShadowRun } from './shadow-run.js';
 
 const DEFAULT = OUTPUT_NAME_BYTES.default;
 const DEAD = OUTPUT_NAME_BYTES.dead;
@@ -59,7 +60,8 @@ type Call = 'process' | 'tick' | 'flush';
 /** Runs batches, ticks and flushes through a pipeline's rules. */
 export class RuleChain {
   readonly #pipeline: string;
-  readonly #rules: readonly RuleInstance[];
+  /** Mutable only through `replace` (a hot swap between batches). */
+  readonly #rules: RuleInstance[];
   readonly #deadLetters: DeadLetterFile;
   readonly #counters: Counters;
   readonly #commandParts: readonly string[];
@@ -72,10 +74,12 @@ export class RuleChain {
   #batch: Uint8Array | undefined;
   #lookupReady = false;
   #collector: OutputCollector | undefined;
+  /** Shadow runs by rule index (empty unless a shadow runs: one length check per batch). */
+  #shadows: (ShadowRun | undefined)[] = [];
 
   constructor(options: RuleChainOptions) {
     this.#pipeline = options.pipeline;
-    this.#rules = options.rules;
+    this.#rules = [...options.rules];
     this.#deadLetters = options.deadLetters;
     this.#counters = options.counters;
     this.#commandParts = options.commandTopic.split('{key}');
@@ -107,6 +111,40 @@ export class RuleChain {
     this.#timer('flush', now, collector);
   }
 
+  /** The rule instances, in order (the live array: do not keep it across a swap). */
+  get rules(): readonly RuleInstance[] {
+    return this.#rules;
+  }
+
+  /** The shadow run beside rule `index`, if any. */
+  shadow(index: number): ShadowRun | undefined {
+    return this.#shadows[index];
+  }
+
+  /** Starts (`run`) or stops (undefined) a shadow beside rule `index` (call only between batches). */
+  setShadow(index: number, run: ShadowRun | undefined): void {
+    const shadows = this.#rules.map((_, i) => (i === index ? run : this.#shadows[i]));
+    this.#shadows = shadows.some((s) => s !== undefined) ? shadows : [];
+  }
+
+  /** Replaces rule `index` (call only between batches). */
+  replace(index: number, next: RuleInstance): void {
+    if (index < 0 || index >= this.#rules.length) throw new RangeError(`no rule at index ${index}`);
+    this.#rules[index] = next;
+  }
+
+  /** Emits everything open in rule `index` alone (`flush()`); its outputs flow down the chain. */
+  flushRule(index: number, now: number, collector: OutputCollector): void {
+    this.#collector = collector;
+    try {
+      const rule = this.#rules[index] as RuleInstance;
+      const next = this.#route(rule.flush(), index);
+      if (next !== undefined) this.#run(index + 1, next, now);
+    } finally {
+      this.#collector = undefined;
+    }
+  }
+
   #timer(call: Call, now: number, collector: OutputCollector): void {
     this.#collector = collector;
     try {
@@ -116,6 +154,7 @@ export class RuleChain {
         let next: Uint8Array | undefined;
         try {
           const out = call === 'tick' ? rule.tick(now) : rule.flush();
+          if (call === 'tick' && this.#shadows.length > 0) this.#shadows[i]?.tick(out, now);
           next = this.#route(out, i);
         } catch (error) {
           if (!isRuleFailure(error)) throw error;
@@ -140,7 +179,9 @@ export class RuleChain {
     for (let i = first; i < rules.length && frame !== undefined; i++) {
       const rule = rules[i] as RuleInstance;
       try {
-        frame = this.#route(rule.process(frame, now), i);
+        const out = rule.process(frame, now);
+        if (this.#shadows.length > 0) this.#shadows[i]?.process(frame, out, now);
+        frame = this.#route(out, i);
       } catch (error) {
         if (!isRuleFailure(error)) throw error;
         this.#failBatch(rule.name, error);

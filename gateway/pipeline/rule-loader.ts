@@ -1,6 +1,7 @@
 /**
- * @module Loads a pipeline's rules: resolves `module` (a path to a .wasm file, or the name of an
- * example rule → `<package root>/dist/rules/<name>.wasm`), compiles it within the configured
+ * @module Loads a pipeline's rules: resolves `module` (a path to a .wasm file, the name of an
+ * example rule → `<package root>/dist/rules/<name>.wasm`, or `store:<name>[@<version>]` → the
+ * gateway's rule store under `<dataDir>/rules`), compiles it within the configured
  * limits, encodes the rule's parameters as CBOR and creates the instance.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -9,9 +10,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encode as encodeCbor } from 'cbor-x';
 import type { Logger } from 'pino';
-import { RuleInstance, compileRule } from '../../runtime/index.js';
+import { RuleInstance, SluiceError, compileRule } from '../../runtime/index.js';
 import type { RuleModule } from '../../runtime/index.js';
 import type { Config, RuleConfig } from '../config/types.js';
+import { RuleStore } from '../rule-store/rule-store.js';
 import { RuleLoadError } from './errors.js';
 
 let packageRoot: string | undefined;
@@ -43,6 +45,7 @@ export function findPackageRoot(): string {
 
 /** The .wasm file a rule's `module` names. */
 export function resolveRuleModulePath(module: string): string {
+  if (module.startsWith('store:')) return module;
   if (module.endsWith('.wasm') || module.includes('/') || module.includes('\\'))
     return resolve(module);
   return join(findPackageRoot(), 'dist', 'rules', `${module}.wasm`);
@@ -51,6 +54,7 @@ export function resolveRuleModulePath(module: string): string {
 /** Reads and compiles the modules of every rule in the configuration, once per distinct file. */
 export async function compileRules(config: Config): Promise<Map<string, RuleModule>> {
   const modules = new Map<string, RuleModule>();
+  let store: RuleStore | undefined;
   for (let p = 0; p < config.pipelines.length; p++) {
     const pipeline = config.pipelines[p];
     if (pipeline === undefined) continue;
@@ -61,8 +65,17 @@ export async function compileRules(config: Config): Promise<Map<string, RuleModu
       const field = `pipelines[${p}].rules[${r}].module`;
       let bytes: Uint8Array;
       try {
-        bytes = await readFile(path);
+        if (rule.module.startsWith('store:')) {
+          store ??= await RuleStore.open(join(config.dataDir, 'rules'));
+          const version = store.resolve(rule.module.slice('store:'.length));
+          bytes = await store.readModule(version);
+        } else {
+          bytes = await readFile(path);
+        }
       } catch (error) {
+        if (error instanceof SluiceError) {
+          throw new RuleLoadError(`${field}: ${error.message}`, { cause: error });
+        }
         const builtin = !rule.module.endsWith('.wasm') && !rule.module.includes('/');
         throw new RuleLoadError(
           `${field}: cannot read "${path}" (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}). ` +

@@ -81,10 +81,17 @@ export class Forwarder {
     if (!drained) {
       this.#abort.abort(new DOMException('the gateway is closing', 'AbortError'));
       await this.#running;
-      this.#logger.warn(
-        { pipeline: this.#pipeline, records: this.#outbox.depth, timeoutMs },
-        'closing with records not sent upstream (in-memory outbox): they are lost',
-      );
+      if (this.#outbox.durable === true) {
+        this.#logger.info(
+          { pipeline: this.#pipeline, records: this.#outbox.depth, timeoutMs },
+          'closing with records not sent upstream: they stay in the spool for the next start',
+        );
+      } else {
+        this.#logger.warn(
+          { pipeline: this.#pipeline, records: this.#outbox.depth, timeoutMs },
+          'closing with records not sent upstream (in-memory outbox): they are lost',
+        );
+      }
     }
     return drained;
   }

@@ -23,21 +23,38 @@ export class JsonBodyEncoder {
   readonly #reader = new FrameReader();
   #buf: Uint8Array<ArrayBuffer> = new Uint8Array(64 * 1024);
   #pos = 0;
+  /** Encoding JSON lines: a JSON payload's line breaks (whitespace) become spaces. */
+  #lines = false;
 
   /** Returns the JSON body (a fresh array) for the records of `frame`. */
   encode(frame: Uint8Array): Uint8Array<ArrayBuffer> {
+    return this.#encode(frame, 0x5b, 0x2c, 0x5d); // [ , ]
+  }
+
+  /** Returns the records of `frame` as JSON lines (one object per line, each ending in `\n`). */
+  encodeLines(frame: Uint8Array): Uint8Array<ArrayBuffer> {
+    return this.#encode(frame, -1, 0x0a, 0x0a);
+  }
+
+  #encode(
+    frame: Uint8Array,
+    open: number,
+    separator: number,
+    close: number,
+  ): Uint8Array<ArrayBuffer> {
     const reader = this.#reader.reset(frame);
     const src = reader.frame;
     this.#pos = 0;
+    this.#lines = open < 0;
     this.#ensure(2);
-    this.#buf[this.#pos++] = 0x5b; // [
+    if (open >= 0) this.#buf[this.#pos++] = open;
     let first = true;
     while (reader.next()) {
       const keyLength = reader.keyLength;
       const topicLength = reader.topicLength;
       const payloadLength = reader.payloadLength;
       this.#ensure(96 + 6 * (keyLength + topicLength) + 6 * payloadLength + 8);
-      if (!first) this.#buf[this.#pos++] = 0x2c; // ,
+      if (!first) this.#buf[this.#pos++] = separator;
       first = false;
       this.#put(PART_OPEN_ID);
       this.#hex32(reader.idHigh);
@@ -53,7 +70,7 @@ export class JsonBodyEncoder {
       this.#buf[this.#pos++] = 0x7d; // }
     }
     this.#ensure(1);
-    this.#buf[this.#pos++] = 0x5d; // ]
+    if (!first || open >= 0) this.#buf[this.#pos++] = close;
     return this.#buf.slice(0, this.#pos);
   }
 
@@ -131,6 +148,13 @@ export class JsonBodyEncoder {
         return;
       }
       this.#buf.set(src.subarray(start, start + length), this.#pos);
+      if (this.#lines) {
+        // Raw line breaks can only be whitespace in valid JSON (strings escape them).
+        const buf = this.#buf;
+        for (let i = this.#pos, end = this.#pos + length; i < end; i++) {
+          if (buf[i] === 0x0a || buf[i] === 0x0d) buf[i] = 0x20;
+        }
+      }
       this.#pos += length;
       return;
     }

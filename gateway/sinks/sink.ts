@@ -31,6 +31,8 @@ export interface Sink {
    * its keep-alive connection after them, so no idle socket outlives the gateway).
    */
   closing(): void;
+  /** Attempts that failed and were retried (or refused), for the stats. @default undefined */
+  readonly failures?: number;
   /** Releases the sink's resources. Idempotent. */
   close(): Promise<void>;
 }

@@ -80,12 +80,28 @@ describe('loadConfig', () => {
         batch: { maxEvents: 500, maxBytes: 1048576, lingerMs: 5 },
         tickIntervalMs: 1000,
         outboxMaxRecords: 10000,
+        spool: {
+          enabled: false,
+          maxBytes: 268435456,
+          segmentBytes: 8388608,
+          maxAgeMs: 0,
+          fsync: 'always',
+          fsyncIntervalMs: 1000,
+          onFull: 'block',
+        },
       },
     ]);
     expect(config.deadLetter.path).toBe(join('.sluice', 'dead-letter.jsonl'));
     expect(config.limits).toEqual({
       ruleMemoryBytes: 64 * 1024 * 1024,
       ruleModuleBytes: 8 * 1024 * 1024,
+      ruleInitTimeoutMs: 1000,
+    });
+    expect(config.api).toEqual({
+      enabled: false,
+      host: '127.0.0.1',
+      port: 8686,
+      maxBodyBytes: 16 * 1024 * 1024,
     });
     expect(config.shutdownTimeoutMs).toBe(10_000);
     expect(config.log.level).toBe('info');
@@ -124,7 +140,7 @@ describe('loadConfig', () => {
     expect(await loadConfig(json, {})).toEqual(fromYaml);
     expect(await loadConfig(bare, {})).toEqual(fromYaml);
     expect(fromYaml.mqtt.url).toBe('mqtt://broker.local:1883');
-    expect(fromYaml.pipelines[0]?.sink.format).toBe('cbor');
+    expect(fromYaml.pipelines[0]?.sink).toMatchObject({ type: 'http', format: 'cbor' });
     expect(fromYaml.pipelines[0]?.rules.map((rule) => rule.name)).toEqual([
       'threshold',
       'window-stats',

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_RULES, ConfigError, resolveConfig } from '../../gateway/config/index.js';
 
@@ -28,7 +29,7 @@ describe('resolveConfig validation', () => {
 
   it('lists the known keys when nothing is close', () => {
     expect(problems({ zzz: 1 })).toEqual([
-      'zzz: unknown key (known keys here: dataDir, mqtt, pipelines, deadLetter, limits, shutdownTimeoutMs, log)',
+      'zzz: unknown key (known keys here: dataDir, mqtt, pipelines, deadLetter, limits, shutdownTimeoutMs, log, api)',
     ]);
   });
 
@@ -204,7 +205,7 @@ describe('resolveConfig validation', () => {
       { name: 'hot', module: 'threshold', config: { min: 30 } },
     ]);
     expect(config.pipelines[1]?.rules.map((r) => r.name)).toEqual(['threshold', 'window-stats']);
-    expect(config.pipelines[1]?.sink.url).toBe('http://127.0.0.1:8787/ingest');
+    expect(config.pipelines[1]?.sink).toMatchObject({ url: 'http://127.0.0.1:8787/ingest' });
   });
 
   it('treats an empty YAML value (null) as the default', () => {
@@ -247,8 +248,10 @@ describe('resolveConfig environment overrides', () => {
     expect(config.mqtt.clean).toBe(true);
     expect(config.mqtt.embedded.port).toBe(1884);
     expect(config.pipelines[0]?.topics).toEqual(['a/+/x', 'b/+/y']);
-    expect(config.pipelines[0]?.sink.url).toBe('https://up.example/in');
-    expect(config.pipelines[0]?.sink.headers).toEqual({ Authorization: 'Bearer t' });
+    expect(config.pipelines[0]?.sink).toMatchObject({
+      url: 'https://up.example/in',
+      headers: { Authorization: 'Bearer t' },
+    });
     expect(config.pipelines[0]?.rules[0]?.config).toEqual({ field: 'temp', min: -40, max: 99.5 });
   });
 
@@ -310,5 +313,80 @@ describe('resolveConfig environment overrides', () => {
     expect(resolveConfig({}, { PATH: '/bin', SLUICE_DEBUG: '1', SLUICE_CONFIG: 'x.yaml' })).toEqual(
       resolveConfig({}),
     );
+  });
+  it('validates the spool section, naming the field', () => {
+    expect(
+      problems({
+        pipelines: [{ spool: { fsync: 'sometimes', onFull: 'drop-newest', maxBytes: 1000 } }],
+      }),
+    ).toEqual([
+      'pipelines[0].spool.maxBytes: 1000 is out of range (expected a whole number of bytes ≥ 65536)',
+      'pipelines[0].spool.fsync: "sometimes" is not an fsync policy (expected always, interval, never)',
+      'pipelines[0].spool.onFull: "drop-newest" is not a policy for a full spool (expected block, drop-oldest; did you mean "drop-oldest"?)',
+    ]);
+    expect(
+      problems({ pipelines: [{ spool: { maxBytes: 1048576, segmentBytes: 524288 } }] }),
+    ).toEqual([
+      'pipelines[0].spool.segmentBytes: 524288 is above maxBytes / 4 (262144; the budget must hold several segments: lower segmentBytes or raise maxBytes)',
+    ]);
+    expect(problems({ pipelines: [{ spool: { enable: true } }] })).toEqual([
+      'pipelines[0].spool.enable: unknown key (did you mean "enabled"?)',
+    ]);
+  });
+  it('resolves file and nats sinks with their defaults, and names a wrong sink type', () => {
+    const config = resolveConfig({
+      pipelines: [
+        { name: 'a', sink: { type: 'file' } },
+        { name: 'b', sink: { type: 'nats', subject: 'plant.{key}' } },
+      ],
+    });
+    expect(config.pipelines[0]?.sink).toEqual({
+      type: 'file',
+      path: '',
+      maxFileBytes: 67108864,
+      maxFiles: 5,
+      fsync: true,
+      maxRecords: 1000,
+      maxBytes: 1048576,
+      lingerMs: 100,
+      retry: { initialDelayMs: 100, maxDelayMs: 10000 },
+    });
+    expect(config.pipelines[1]?.sink).toEqual({
+      type: 'nats',
+      servers: ['nats://127.0.0.1:4222'],
+      subject: 'plant.{key}',
+      timeoutMs: 10000,
+      maxRecords: 500,
+      maxBytes: 1048576,
+      lingerMs: 20,
+      retry: { initialDelayMs: 100, maxDelayMs: 10000 },
+    });
+    expect(
+      resolveConfig({ pipelines: [{ name: 'up', sink: { type: 'mqtt', url: 'mqtts://c:8883' } }] })
+        .pipelines[0]?.sink,
+    ).toEqual({
+      type: 'mqtt',
+      url: 'mqtts://c:8883',
+      clientId: `sluice-sink-${hostname()}-up`,
+      protocolVersion: 5,
+      topic: 'sluice/{output}/{key}',
+      timeoutMs: 10000,
+      maxRecords: 500,
+      maxBytes: 1048576,
+      lingerMs: 20,
+      retry: { initialDelayMs: 100, maxDelayMs: 10000 },
+    });
+    expect(problems({ pipelines: [{ sink: { type: 'mqtt', topic: 'up/#' } }] })).toEqual([
+      'pipelines[0].sink.topic: "up/#" has a wildcard (a topic to publish to has none; {output} and {key} are replaced)',
+    ]);
+    expect(problems({ pipelines: [{ sink: { type: 'kafka' } }] })).toEqual([
+      'pipelines[0].sink.type: "kafka" is not a sink type (expected http, file, nats, mqtt)',
+    ]);
+    expect(
+      problems({ pipelines: [{ sink: { type: 'nats', servers: ['http://x'], url: 'y' } }] }),
+    ).toEqual([
+      'pipelines[0].sink.url: unknown key (known keys here: type, servers, subject, timeoutMs, user, pass, maxRecords, maxBytes, lingerMs, retry)',
+      'pipelines[0].sink.servers[0]: "http://x" is not a NATS URL (expected nats://host:port, tls://, ws:// or wss://)',
+    ]);
   });
 });

@@ -25,24 +25,50 @@ Options:
       --debug              build without optimisation
   -h, --help               show this help`;
 
+/** Subcommands that talk to a gateway's API (in rules-remote.ts). */
+const REMOTE_SUBCOMMANDS = ['push', 'list', 'show', 'activate', 'rollback', 'shadow', 'diff', 'rm'];
+
 export const rulesCommand: Command = {
   name: 'rules',
-  summary: 'build AssemblyScript rules to WebAssembly (rules build)',
+  summary: 'build rules; push, list, show, activate, shadow, roll back, rm them on a gateway',
   help: `Usage: sluice rules <subcommand>
 
 Subcommands:
-  build   compile a rule (or the example rules) to .wasm
+  build     compile a rule (or the example rules) to .wasm
+  test      run a rule locally over recorded events and print its outputs
+  push      upload a .wasm to a gateway's rule store (validated, init dry-run)
+  list      list the stored rules
+  show      show a rule's versions, or one version (name@version)
+  activate  swap a stored version into a running pipeline (any version: also a rollback)
+  rollback  activate the version before the active one
+  shadow    run a version beside a pipeline's rule, outputs compared (--promote, --discard)
+  diff      show what the shadow did differently
+  rm        delete a stored version no pipeline uses
+  keygen    make an Ed25519 key pair for signed modules (api.signingKey)
+  sign      print a module's signature
 
-Run sluice rules build --help for its options.`,
+Run sluice rules <subcommand> --help for its options.`,
   async run(argv) {
     const [sub, ...rest] = argv;
     if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
       process.stdout.write(`${this.help}\n`);
       return sub === undefined ? 2 : EXIT_OK;
     }
+    if (sub === 'test') {
+      const { runRuleTest } = await import('./rules-test.js');
+      return runRuleTest(rest);
+    }
+    if (sub === 'keygen' || sub === 'sign') {
+      const { runSign } = await import('./rules-sign.js');
+      return runSign(sub, rest);
+    }
+    if (REMOTE_SUBCOMMANDS.includes(sub)) {
+      const { runRemote } = await import('./rules-remote.js');
+      return runRemote(sub, rest);
+    }
     if (sub !== 'build') {
       throw new UsageError(
-        `unknown subcommand "rules ${sub}" (available: build; see sluice rules --help)`,
+        `unknown subcommand "rules ${sub}" (available: build, test, keygen, sign, ${REMOTE_SUBCOMMANDS.join(', ')}; see sluice rules --help)`,
       );
     }
     return build(rest);

@@ -39,7 +39,14 @@ Logs are JSON lines on stderr. Exit status: 0 after a clean stop, 1 when the gat
     const shutdown = onShutdown();
     try {
       const { Gateway } = await import('../../gateway.js');
-      const gateway = await Gateway.start(config, { logger });
+      const gateway = await Gateway.start(config, {
+        logger,
+        onApiTokenGenerated: (token, file) => {
+          process.stderr.write(
+            `sluice: generated the API token (shown once; kept in ${file}):\n  ${token}\n`,
+          );
+        },
+      });
       const signal = await shutdown.requested;
       logger.info({ signal }, 'stopping');
       await gateway.close();

@@ -1,0 +1,66 @@
+/**
+ * @module Builds a pipeline's {@link Sink} from its resolved `sink` section.
+ */
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { PipelineConfig } from '../config/types.js';
+import { FileSink } from './file-sink.js';
+import { HttpSink, httpSinkOptionsFromConfig } from './http-sink.js';
+import { MqttSink } from './mqtt-sink.js';
+import { NatsSink } from './nats-sink.js';
+import type { Sink } from './sink.js';
+
+/** The sink of `pipeline` (`dataDir` places a file sink without a path). */
+export function createSink(pipeline: PipelineConfig, dataDir: string, logger: Logger): Sink {
+  const config = pipeline.sink;
+  const log = logger.child({ sink: config.type });
+  switch (config.type) {
+    case 'http':
+      return new HttpSink(httpSinkOptionsFromConfig(config, log));
+    case 'file':
+      return new FileSink({
+        path: config.path === '' ? join(dataDir, 'out', `${pipeline.name}.jsonl`) : config.path,
+        maxFileBytes: config.maxFileBytes,
+        maxFiles: config.maxFiles,
+        fsync: config.fsync,
+        maxRecords: config.maxRecords,
+        maxBytes: config.maxBytes,
+        lingerMs: config.lingerMs,
+        initialDelayMs: config.retry.initialDelayMs,
+        maxDelayMs: config.retry.maxDelayMs,
+        logger: log,
+      });
+    case 'nats':
+      return new NatsSink({
+        servers: config.servers,
+        subject: config.subject,
+        // Ids are unique per gateway run and pipeline: keep pipelines apart in one stream.
+        msgIdPrefix: `${pipeline.name}-`,
+        timeoutMs: config.timeoutMs,
+        maxRecords: config.maxRecords,
+        maxBytes: config.maxBytes,
+        lingerMs: config.lingerMs,
+        initialDelayMs: config.retry.initialDelayMs,
+        maxDelayMs: config.retry.maxDelayMs,
+        ...(config.user === undefined ? {} : { user: config.user }),
+        ...(config.pass === undefined ? {} : { pass: config.pass }),
+        logger: log,
+      });
+    case 'mqtt':
+      return new MqttSink({
+        url: config.url,
+        clientId: config.clientId,
+        protocolVersion: config.protocolVersion,
+        topic: config.topic,
+        timeoutMs: config.timeoutMs,
+        maxRecords: config.maxRecords,
+        maxBytes: config.maxBytes,
+        lingerMs: config.lingerMs,
+        initialDelayMs: config.retry.initialDelayMs,
+        maxDelayMs: config.retry.maxDelayMs,
+        ...(config.username === undefined ? {} : { username: config.username }),
+        ...(config.password === undefined ? {} : { password: config.password }),
+        logger: log,
+      });
+  }
+}

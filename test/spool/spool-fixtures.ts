@@ -1,0 +1,48 @@
+/**
+ * @module Test helpers for the spool: frames of numbered records, and reading ids back.
+ */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FrameReader, FrameWriter } from '../../runtime/index.js';
+import type { Outbox } from '../../gateway/outbox/outbox.js';
+
+/** A frame of `count` records with ids from `firstId` and payload `{"n":<id>}` (plus padding). */
+export function numberedFrame(firstId: number, count: number, padding = 0): Uint8Array {
+  const writer = new FrameWriter({ maxEvents: count, maxBytes: 1 << 22 });
+  const pad = 'x'.repeat(padding);
+  for (let i = 0; i < count; i++) {
+    const payload = new TextEncoder().encode(`{"n":${firstId + i},"p":"${pad}"}`);
+    writer.append('default', 'k', payload, firstId + i, 1700000000000 + firstId + i, 0, 1);
+  }
+  return writer.bytes().slice();
+}
+
+/** The ids of a frame's records. */
+export function frameIds(frame: Uint8Array): number[] {
+  const reader = new FrameReader().reset(frame);
+  const out: number[] = [];
+  while (reader.next()) out.push(reader.id);
+  return out;
+}
+
+/** Takes and acknowledges everything ready; returns the ids in order. */
+export function drainIds(outbox: Outbox, maxRecords = 1000): number[] {
+  const ids: number[] = [];
+  for (;;) {
+    const batch = outbox.take(maxRecords, 1 << 20);
+    if (batch === undefined) return ids;
+    ids.push(...frameIds(batch.frame));
+    outbox.ack(batch);
+  }
+}
+
+/** `[from, to)`. */
+export function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from }, (_, i) => from + i);
+}
+
+/** A fresh temporary directory. */
+export function spoolDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'sluice-spool-'));
+}
