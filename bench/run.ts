@@ -5,7 +5,9 @@
  * peak RSS of each consumer process, the ratios, and whether the window results are exact.
  *
  * Usage: npm run bench -- [--messages N] [--rounds R] [--devices D] [--qos 0|1]
- *   [--spool always|interval|never] (the disk spool with that fsync policy; default: in memory)
+ *   [--rules single|chain] (window-stats alone, or threshold → window-stats)
+ *   [--time event|compare] (compare: arrival-time windows beside event time with 2 s out-of-order)
+ *   [--invalid-ratio F] [--spool always|interval|never] (the disk spool with that fsync policy)
  */
 
 import { fork, type ChildProcess } from 'node:child_process';
@@ -33,6 +35,8 @@ const { values } = parseArgs({
     qos: { type: 'string', default: '0' },
     // `chain`: threshold → window-stats; `single`: window-stats with its own validity range.
     rules: { type: 'string', default: 'single' },
+    // `compare`: window-stats by arrival time beside event time with 2 s out-of-orderness.
+    time: { type: 'string', default: 'event' },
     'invalid-ratio': { type: 'string', default: '0.05' },
     spool: { type: 'string' },
     // Writes a V8 CPU profile of the gateway child into this directory.
@@ -46,6 +50,7 @@ const ROUNDS = Number(values.rounds);
 const DEVICES = Number(values.devices);
 const QOS = Number(values.qos) as 0 | 1;
 const CHAIN = values.rules === 'chain';
+const TIME = values.time;
 const INVALID_RATIO = Number(values['invalid-ratio']);
 
 interface Row {
@@ -127,6 +132,87 @@ function summarize(row: Row): { rate: number; cpu: number; rss: number } {
   };
 }
 
+/** One gateway configuration measured against the floor. */
+interface Variant {
+  name: string;
+  rules: unknown[];
+  /** `exact`: every window equals the offline computation; `count`: window counts add up. */
+  check: 'exact' | 'count';
+  row: Row;
+}
+
+function windowStats(extra: Record<string, unknown>): unknown {
+  return {
+    name: 'window-stats',
+    module: 'window-stats',
+    config: { field: 'temp', windowMs: WINDOW_MS, ...extra },
+  };
+}
+
+function variants(): Variant[] {
+  const range = { min: TEMP_MIN, max: TEMP_MAX };
+  const variant = (name: string, rules: unknown[], check: Variant['check'] = 'exact'): Variant => ({
+    name,
+    rules,
+    check,
+    row: { name, runs: [] },
+  });
+  if (TIME === 'compare') {
+    return [
+      variant(
+        'Sluice: window-stats by arrival time',
+        [windowStats({ timeField: '', ...range })],
+        'count',
+      ),
+      variant('Sluice: window-stats by event time, 2 s out-of-orderness', [
+        windowStats({ timeField: 'ts', outOfOrderMs: 2000, ...range }),
+      ]),
+    ];
+  }
+  if (CHAIN) {
+    return [
+      variant('Sluice: threshold → window-stats → HTTP batches', [
+        { name: 'threshold', module: 'threshold', config: { field: 'temp', ...range } },
+        windowStats({ timeField: 'ts' }),
+      ]),
+    ];
+  }
+  return [
+    variant('Sluice: window-stats (with validity range) → HTTP batches', [
+      windowStats({ timeField: 'ts', ...range }),
+    ]),
+  ];
+}
+
+/** Checks the window results of one run; returns a line for the report and whether they hold. */
+function check(
+  variant: Variant,
+  reference: WindowReference,
+  received: WindowResult[],
+): [string, boolean] {
+  const expected = reference.results();
+  if (variant.check === 'count') {
+    let want = 0;
+    for (const window of expected.values()) want += window.count;
+    let got = 0;
+    for (const window of received) got += window.count;
+    return [
+      `${want} valid readings published, ${got} counted in ${received.length} windows`,
+      want === got,
+    ];
+  }
+  const diff = compareWindows(expected, received);
+  const ok =
+    diff.missing === 0 && diff.unexpected === 0 && diff.different === 0 && diff.duplicates === 0;
+  return [
+    `${expected.size} windows expected, ${received.length} received — ` +
+      (ok
+        ? 'exact'
+        : `missing ${diff.missing}, unexpected ${diff.unexpected}, different ${diff.different}, duplicates ${diff.duplicates}; ${diff.examples.join('; ')}`),
+    ok,
+  ];
+}
+
 async function main(): Promise<void> {
   const broker = await startMosquitto({ maxInflightMessages: 1000, maxQueuedMessages: 0 });
   const received: WindowResult[] = [];
@@ -138,59 +224,40 @@ async function main(): Promise<void> {
     },
   });
   const work = await mkdtemp(join(tmpdir(), 'sluice-bench-'));
-  const config = {
-    dataDir: join(work, 'data'),
-    mqtt: { url: broker.url, clientId: 'sluice-bench', clean: true, protocolVersion: 4 },
-    log: { level: 'warn' },
-    pipelines: [
-      {
-        name: 'sensor-window',
-        topics: [TOPIC],
-        qos: QOS,
-        keyLevel: 1,
-        format: 'json',
-        rules: CHAIN
-          ? [
-              {
-                name: 'threshold',
-                module: 'threshold',
-                config: { field: 'temp', min: TEMP_MIN, max: TEMP_MAX },
-              },
-              {
-                name: 'window-stats',
-                module: 'window-stats',
-                config: { field: 'temp', timeField: 'ts', windowMs: WINDOW_MS },
-              },
-            ]
-          : [
-              {
-                name: 'window-stats',
-                module: 'window-stats',
-                config: {
-                  field: 'temp',
-                  timeField: 'ts',
-                  windowMs: WINDOW_MS,
-                  min: TEMP_MIN,
-                  max: TEMP_MAX,
-                },
-              },
-            ],
-        sink: { type: 'http', url: receiver.url, format: 'json', maxRecords: 500, lingerMs: 100 },
-        ...(values.spool === undefined ? {} : { spool: { enabled: true, fsync: values.spool } }),
+  const configFile = async (variant: Variant, index: number): Promise<string> => {
+    const config = {
+      dataDir: join(work, `data-${index}`),
+      // The gateway's in-flight window matches the broker's max_inflight_messages above.
+      mqtt: {
+        url: broker.url,
+        clientId: 'sluice-bench',
+        clean: true,
+        protocolVersion: 4,
+        inflightWindow: 1000,
       },
-    ],
+      log: { level: 'warn' },
+      pipelines: [
+        {
+          name: 'sensor-window',
+          topics: [TOPIC],
+          qos: QOS,
+          keyLevel: 1,
+          format: 'json',
+          rules: variant.rules,
+          sink: { type: 'http', url: receiver.url, format: 'json', maxRecords: 500, lingerMs: 100 },
+          ...(values.spool === undefined ? {} : { spool: { enabled: true, fsync: values.spool } }),
+        },
+      ],
+    };
+    const file = join(work, `sluice-${index}.json`);
+    await writeFile(file, JSON.stringify(config));
+    return file;
   };
-  const configFile = join(work, 'sluice.json');
-  await writeFile(configFile, JSON.stringify(config));
 
   const bare: Row = { name: 'bare MQTT.js subscriber (receive and discard)', runs: [] };
-  const sluice: Row = {
-    name: CHAIN
-      ? 'Sluice: threshold → window-stats → HTTP batches'
-      : 'Sluice: window-stats (with validity range) → HTTP batches',
-    runs: [],
-  };
-  let exact = true;
+  const measured = variants();
+  const files = await Promise.all(measured.map(configFile));
+  let holds = true;
   const checks: string[] = [];
   const publish = (seed: number, reference?: WindowReference) => async (): Promise<void> => {
     const result = await runSimulator({
@@ -235,30 +302,23 @@ async function main(): Promise<void> {
       );
       bare.runs.push(floor.measurement);
 
-      received.length = 0;
-      const reference = new WindowReference(WINDOW_MS);
-      const flags = values['gateway-flags'].split(' ').filter((flag) => flag !== '');
-      flags.push(...profile('sluice'));
-      const run = await measure(
-        'gateway-child.js',
-        [configFile, String(MESSAGES)],
-        publish(seed, reference),
-        flags,
-      );
-      sluice.runs.push(run.measurement);
-      const diff = compareWindows(reference.results(), received);
-      const ok =
-        diff.missing === 0 &&
-        diff.unexpected === 0 &&
-        diff.different === 0 &&
-        diff.duplicates === 0;
-      exact &&= ok;
-      checks.push(
-        `round ${round}: ${reference.results().size} windows expected, ${received.length} received — ` +
-          (ok
-            ? 'exact'
-            : `missing ${diff.missing}, unexpected ${diff.unexpected}, different ${diff.different}, duplicates ${diff.duplicates}; ${diff.examples.join('; ')}`),
-      );
+      for (let i = 0; i < measured.length; i += 1) {
+        const variant = measured[i] as Variant;
+        received.length = 0;
+        const reference = new WindowReference(WINDOW_MS);
+        const flags = values['gateway-flags'].split(' ').filter((flag) => flag !== '');
+        flags.push(...profile(`sluice-${i}`));
+        const run = await measure(
+          'gateway-child.js',
+          [files[i] as string, String(MESSAGES)],
+          publish(seed, reference),
+          flags,
+        );
+        variant.row.runs.push(run.measurement);
+        const [line, ok] = check(variant, reference, received);
+        holds &&= ok;
+        checks.push(`round ${round}, ${variant.name}: ${line}`);
+      }
       console.error(`round ${round} done`);
     }
   } finally {
@@ -268,25 +328,39 @@ async function main(): Promise<void> {
   }
 
   const floor = summarize(bare);
-  const ours = summarize(sluice);
   const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(0);
+  const line = (row: Row): string => {
+    const m = summarize(row);
+    return `| ${row.name} | ${m.rate.toFixed(0)} | ${m.cpu.toFixed(2)} | ${mb(m.rss)} |`;
+  };
   console.log(
-    `\nsensor-window: ${MESSAGES} messages × ${ROUNDS} rounds, ${DEVICES} devices, QoS ${QOS}, ${(INVALID_RATIO * 100).toFixed(0)}% invalid, Mosquitto on loopback (median of rounds)\n`,
+    `\nsensor-window: ${MESSAGES} messages × ${ROUNDS} rounds, ${DEVICES} devices, QoS ${QOS}, ` +
+      `${(INVALID_RATIO * 100).toFixed(0)}% invalid, Mosquitto on loopback (median of rounds)\n`,
   );
   console.log('| consumer | msgs/s | CPU µs/msg | peak RSS MB |');
   console.log('|---|---|---|---|');
-  console.log(
-    `| ${bare.name} | ${floor.rate.toFixed(0)} | ${floor.cpu.toFixed(2)} | ${mb(floor.rss)} |`,
-  );
-  console.log(
-    `| ${sluice.name} | ${ours.rate.toFixed(0)} | ${ours.cpu.toFixed(2)} | ${mb(ours.rss)} |`,
-  );
-  console.log(
-    `\nthroughput ratio ${(ours.rate / floor.rate).toFixed(2)}× (goal ≥ 0.9), CPU ratio ${(ours.cpu / floor.cpu).toFixed(2)}× (goal ≤ 1.3), peak RSS ${mb(ours.rss)} MB (goal ≤ 80)`,
-  );
-  for (const line of checks) console.log(line);
-  console.log(`window results: ${exact ? 'exact' : 'NOT EXACT'}`);
-  if (!exact) process.exitCode = 1;
+  console.log(line(bare));
+  for (const variant of measured) console.log(line(variant.row));
+  console.log('');
+  for (const variant of measured) {
+    const ours = summarize(variant.row);
+    console.log(
+      `${variant.name}: throughput ${(ours.rate / floor.rate).toFixed(2)}× the floor (goal ≥ 0.9), ` +
+        `CPU ${(ours.cpu / floor.cpu).toFixed(2)}× (goal ≤ 1.3), peak RSS ${mb(ours.rss)} MB (goal ≤ 80)`,
+    );
+  }
+  if (TIME === 'compare') {
+    const [arrival, event] = measured.map((variant) => summarize(variant.row));
+    if (arrival !== undefined && event !== undefined) {
+      console.log(
+        `event time vs arrival time: throughput ${(event.rate / arrival.rate).toFixed(2)}×, ` +
+          `CPU ${(event.cpu / arrival.cpu).toFixed(2)}×`,
+      );
+    }
+  }
+  for (const text of checks) console.log(text);
+  console.log(`window results: ${holds ? 'exact' : 'NOT EXACT'}`);
+  if (!holds) process.exitCode = 1;
 }
 
 await main();

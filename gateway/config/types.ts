@@ -58,7 +58,7 @@ export interface MqttConfig {
 export interface RuleConfig {
   /** Name shown in logs and metrics. @default the module file's base name */
   name: string;
-  /** Path to a .wasm file, or the name of a built-in example rule (`threshold`, `window-stats`, `deadband`). */
+  /** Path to a .wasm file, `store:<name>[@<version>]` for an uploaded rule, or the name of a built-in example rule (`BUILTIN_RULES`). */
   module: string;
   /** Rule parameters, passed to the rule's `init` as CBOR. @default {} */
   config: Record<string, unknown>;

@@ -12,6 +12,7 @@ import { encode as encodeCbor } from 'cbor-x';
 import type { Logger } from 'pino';
 import { RuleInstance, SluiceError, compileRule } from '../../runtime/index.js';
 import type { RuleModule } from '../../runtime/index.js';
+import { BUILTIN_RULES } from '../config/defaults.js';
 import type { Config, RuleConfig } from '../config/types.js';
 import { RuleStore } from '../rule-store/rule-store.js';
 import { RuleLoadError } from './errors.js';
@@ -81,7 +82,7 @@ export async function compileRules(config: Config): Promise<Map<string, RuleModu
           `${field}: cannot read "${path}" (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}). ` +
             (builtin
               ? 'The example rules are built by `npm run build` (or `sluice rules build --all`).'
-              : 'Set it to an existing .wasm file or a built-in rule (threshold, window-stats, deadband).'),
+              : `Set it to an existing .wasm file or a built-in rule (${BUILTIN_RULES.join(', ')}).`),
           { cause: error },
         );
       }

@@ -7,6 +7,7 @@ import { join, relative, resolve } from 'node:path';
 import { choiceFlag, numberFlag, parseCommandArgs, stringFlag } from '../args.js';
 import { EXIT_OK, type Command } from '../command.js';
 import { UsageError } from '../errors.js';
+import { BUILTIN_RULES } from '../../config/defaults.js';
 import { packageInfo } from '../package-info.js';
 
 const BUILD_HELP = `Usage: sluice rules build <entry.ts> [-o <out.wasm>] [options]
@@ -17,10 +18,10 @@ that the gateway loads (rules[].module in the configuration).
 
 Options:
   -o, --out <file>         output file (default: the entry with the extension .wasm)
-      --all                build the example rules (threshold, window-stats, deadband)
+      --all                build the example rules (${BUILTIN_RULES.join(', ')})
       --out-dir <dir>      where --all writes them (default: this package's dist/rules)
       --force              with --all, rebuild even when the .wasm is up to date
-      --runtime <r>        incremental or minimal garbage collector (default incremental)
+      --runtime <r>        minimal or incremental garbage collector (default minimal)
       --memory-pages <n>   declared memory maximum in 64 KiB pages (default 256 = 16 MiB)
       --debug              build without optimisation
   -h, --help               show this help`;
