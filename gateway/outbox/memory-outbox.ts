@@ -6,6 +6,7 @@
  */
 import { FRAME_HEADER_BYTES, FRAME_MAGIC } from '../../runtime/index.js';
 import { OutboxOptionsError } from './errors.js';
+import { RecordsWaiter, type ReadyState } from './records-waiter.js';
 import type { Outbox, OutboxBatch } from './outbox.js';
 
 /** Options of a {@link MemoryOutbox}. */
@@ -88,9 +89,13 @@ export class MemoryOutbox implements Outbox {
   #full = false;
   #closed = false;
   #roomWaiters: (() => void)[] = [];
-  #recordsWaiter:
-    { minRecords: number; minBytes: number; lingerMs: number; resolve: () => void } | undefined;
-  #lingerTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #recordsWaiter = new RecordsWaiter();
+  readonly #readyState: ReadyState = {
+    closed: () => this.#closed,
+    ready: () => this.#ready,
+    readyBytes: () => this.#readyBytes,
+    readySince: () => (this.#segments[this.#head] as Segment).since,
+  };
 
   constructor(options?: MemoryOutboxOptions) {
     const resolved = resolveMemoryOutboxOptions(options);
@@ -144,7 +149,7 @@ export class MemoryOutbox implements Outbox {
       this.#full = true;
       this.#onHighWater?.(this.#depth);
     }
-    this.#checkRecordsWaiter();
+    this.#recordsWaiter.check(this.#readyState);
     return accepted;
   }
 
@@ -254,17 +259,16 @@ export class MemoryOutbox implements Outbox {
   }
 
   waitForRecords(minRecords: number, minBytes: number, lingerMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      this.#recordsWaiter = { minRecords, minBytes, lingerMs, resolve };
-      this.#checkRecordsWaiter();
-    });
+    const waiting = this.#recordsWaiter.wait(minRecords, minBytes, lingerMs);
+    this.#recordsWaiter.check(this.#readyState);
+    return waiting;
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#wakeRoomWaiters();
-    this.#resolveRecordsWaiter();
+    this.#recordsWaiter.resolve();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -276,37 +280,5 @@ export class MemoryOutbox implements Outbox {
     if (waiters.length === 0) return;
     this.#roomWaiters = [];
     for (const resolve of waiters) resolve();
-  }
-
-  #checkRecordsWaiter(): void {
-    const waiter = this.#recordsWaiter;
-    if (waiter === undefined) return;
-    if (this.#closed || this.#ready >= waiter.minRecords || this.#readyBytes >= waiter.minBytes) {
-      this.#resolveRecordsWaiter();
-      return;
-    }
-    if (this.#ready === 0 || this.#lingerTimer !== undefined) return;
-    const oldest = this.#segments[this.#head] as Segment;
-    const delay = oldest.since + waiter.lingerMs - Date.now();
-    if (delay <= 0) {
-      this.#resolveRecordsWaiter();
-      return;
-    }
-    this.#lingerTimer = setTimeout(() => {
-      this.#lingerTimer = undefined;
-      this.#resolveRecordsWaiter();
-    }, delay);
-    this.#lingerTimer.unref?.();
-  }
-
-  #resolveRecordsWaiter(): void {
-    if (this.#lingerTimer !== undefined) {
-      clearTimeout(this.#lingerTimer);
-      this.#lingerTimer = undefined;
-    }
-    const waiter = this.#recordsWaiter;
-    if (waiter === undefined) return;
-    this.#recordsWaiter = undefined;
-    waiter.resolve();
   }
 }

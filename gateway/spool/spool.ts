@@ -18,6 +18,7 @@ import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { FRAME_HEADER_BYTES, FRAME_MAGIC } from '../../runtime/index.js';
 import type { Outbox, OutboxBatch } from '../outbox/outbox.js';
+import { RecordsWaiter, type ReadyState } from '../outbox/records-waiter.js';
 import { SpoolOpenError, SpoolWriteError } from './errors.js';
 import { CursorWriter } from './spool-cursor.js';
 import {
@@ -105,9 +106,13 @@ export class Spool implements Outbox {
   #readySince = 0;
   #dirty = false;
   #roomWaiters: (() => void)[] = [];
-  #recordsWaiter:
-    { minRecords: number; minBytes: number; lingerMs: number; resolve: () => void } | undefined;
-  #lingerTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #recordsWaiter = new RecordsWaiter();
+  readonly #readyState: ReadyState = {
+    closed: () => this.#closed,
+    ready: () => this.ready,
+    readyBytes: () => this.#readyBytes(),
+    readySince: () => this.#readySince,
+  };
   #fsyncTimer: ReturnType<typeof setInterval> | undefined;
   #ageTimer: ReturnType<typeof setInterval> | undefined;
   readonly #chunks = new SegmentChunks();
@@ -366,10 +371,9 @@ export class Spool implements Outbox {
   }
 
   waitForRecords(minRecords: number, minBytes: number, lingerMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      this.#recordsWaiter = { minRecords, minBytes, lingerMs, resolve };
-      this.#checkRecordsWaiter();
-    });
+    const waiting = this.#recordsWaiter.wait(minRecords, minBytes, lingerMs);
+    this.#recordsWaiter.check(this.#readyState);
+    return waiting;
   }
 
   close(): void {
@@ -378,7 +382,7 @@ export class Spool implements Outbox {
     const waiters = this.#roomWaiters;
     this.#roomWaiters = [];
     for (const resolve of waiters) resolve();
-    this.#resolveRecordsWaiter();
+    this.#recordsWaiter.resolve();
   }
 
   /**
@@ -445,7 +449,7 @@ export class Spool implements Outbox {
         this.#committedSeq += count;
         this.#writing = undefined;
         done.resolve();
-        this.#checkRecordsWaiter();
+        this.#recordsWaiter.check(this.#readyState);
       } catch (error) {
         this.#writingBytes = 0;
         this.#writing = undefined;
@@ -614,41 +618,5 @@ export class Spool implements Outbox {
       bytes += (this.#segments[i] as Segment).size;
     }
     return bytes;
-  }
-
-  #checkRecordsWaiter(): void {
-    const waiter = this.#recordsWaiter;
-    if (waiter === undefined) return;
-    const ready = this.ready;
-    if (
-      this.#closed ||
-      ready >= waiter.minRecords ||
-      (ready > 0 && this.#readyBytes() >= waiter.minBytes)
-    ) {
-      this.#resolveRecordsWaiter();
-      return;
-    }
-    if (ready === 0 || this.#lingerTimer !== undefined) return;
-    const delay = this.#readySince + waiter.lingerMs - Date.now();
-    if (delay <= 0) {
-      this.#resolveRecordsWaiter();
-      return;
-    }
-    this.#lingerTimer = setTimeout(() => {
-      this.#lingerTimer = undefined;
-      this.#resolveRecordsWaiter();
-    }, delay);
-    this.#lingerTimer.unref?.();
-  }
-
-  #resolveRecordsWaiter(): void {
-    if (this.#lingerTimer !== undefined) {
-      clearTimeout(this.#lingerTimer);
-      this.#lingerTimer = undefined;
-    }
-    const waiter = this.#recordsWaiter;
-    if (waiter === undefined) return;
-    this.#recordsWaiter = undefined;
-    waiter.resolve();
   }
 }
