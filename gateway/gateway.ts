@@ -23,8 +23,11 @@ import { EventIds } from './pipeline/event-ids.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { compileRules, createRuleInstances } from './pipeline/rule-loader.js';
 import { ApiServer } from './http/api-server.js';
+import { createGatewayMetrics } from './metrics/gateway-metrics.js';
+import type { Registry } from 'prom-client';
 import { Forwarder } from './sinks/forwarder.js';
 import { createSink } from './sinks/create-sink.js';
+import type { BreakerStats } from './sinks/circuit-breaker.js';
 import type { Sink } from './sinks/sink.js';
 
 /** Options of {@link Gateway.start}. */
@@ -57,6 +60,8 @@ export interface PipelineStats {
   sinkFailures: number;
   /** The disk spool's figures, when `spool.enabled`. */
   spool?: SpoolStats;
+  /** The sink's circuit breaker (`closed`, `open`, `half-open`), for sinks that have one. */
+  breaker?: BreakerStats;
 }
 
 /** A pipeline's disk spool in {@link PipelineStats}. */
@@ -96,6 +101,11 @@ export interface GatewayStats {
   qos0Dropped: number;
   /** Output records upstream refused for good (dead-lettered). */
   rejected: number;
+  /**
+   * QoS 1/2 messages received on the current connection whose acknowledgement waits for their
+   * batch to be accepted (durable, with the spool).
+   */
+  awaitingAck: number;
   /** Sum of the outboxes' depths. */
   outboxDepth: number;
   pipelines: PipelineStats[];
@@ -109,39 +119,48 @@ interface PipelineParts {
   forwarder: Forwarder;
 }
 
+/** What a started gateway is made of. */
+interface GatewayParts {
+  logger: Logger;
+  counters: Counters;
+  parts: PipelineParts[];
+  ingest: MqttIngest;
+  gate: AckGate;
+  deadLetters: DeadLetterFile;
+  broker: EmbeddedBroker | undefined;
+  closeTimeoutMs: number;
+  mqttUrl: string;
+  api: ApiServer | undefined;
+  metrics: Registry;
+}
+
 /** A running Sluice gateway. */
 export class Gateway {
   readonly #logger: Logger;
   readonly #counters: Counters;
   readonly #parts: PipelineParts[];
   readonly #ingest: MqttIngest;
+  readonly #gate: AckGate;
   readonly #deadLetters: DeadLetterFile;
   readonly #broker: EmbeddedBroker | undefined;
   readonly #closeTimeoutMs: number;
   readonly #mqttUrl: string;
   readonly #api: ApiServer | undefined;
+  readonly #metrics: Registry;
   #closing: Promise<void> | undefined;
 
-  private constructor(
-    logger: Logger,
-    counters: Counters,
-    parts: PipelineParts[],
-    ingest: MqttIngest,
-    deadLetters: DeadLetterFile,
-    broker: EmbeddedBroker | undefined,
-    closeTimeoutMs: number,
-    mqttUrl: string,
-    api: ApiServer | undefined,
-  ) {
-    this.#logger = logger;
-    this.#counters = counters;
-    this.#parts = parts;
-    this.#ingest = ingest;
-    this.#deadLetters = deadLetters;
-    this.#broker = broker;
-    this.#closeTimeoutMs = closeTimeoutMs;
-    this.#mqttUrl = mqttUrl;
-    this.#api = api;
+  private constructor(parts: GatewayParts) {
+    this.#logger = parts.logger;
+    this.#counters = parts.counters;
+    this.#parts = parts.parts;
+    this.#ingest = parts.ingest;
+    this.#gate = parts.gate;
+    this.#deadLetters = parts.deadLetters;
+    this.#broker = parts.broker;
+    this.#closeTimeoutMs = parts.closeTimeoutMs;
+    this.#mqttUrl = parts.mqttUrl;
+    this.#api = parts.api;
+    this.#metrics = parts.metrics;
   }
 
   /**
@@ -257,11 +276,16 @@ export class Gateway {
           await part.sink.close();
         }
       });
+      const metrics = createGatewayMetrics({
+        stats: () => collectStats(counters, parts, gate),
+        pipelines: parts.map((part) => part.pipeline),
+      });
       let api: ApiServer | undefined;
       if (config.api.enabled) {
         api = await ApiServer.start(config, {
           logger: logger.child({ component: 'api' }),
           pipelines: parts.map((part) => part.pipeline),
+          metrics,
           ...(options.onApiTokenGenerated === undefined
             ? {}
             : { onTokenGenerated: options.onApiTokenGenerated }),
@@ -298,17 +322,19 @@ export class Gateway {
         },
         'gateway started',
       );
-      return new Gateway(
+      return new Gateway({
         logger,
         counters,
         parts,
         ingest,
+        gate,
         deadLetters,
         broker,
-        options.closeTimeoutMs ?? config.shutdownTimeoutMs,
-        url,
+        closeTimeoutMs: options.closeTimeoutMs ?? config.shutdownTimeoutMs,
+        mqttUrl: url,
         api,
-      );
+        metrics,
+      });
     } catch (error) {
       for (const step of cleanup.reverse()) await step().catch(() => undefined);
       throw error;
@@ -327,46 +353,15 @@ export class Gateway {
 
   /** The counters and outbox depths now. */
   stats(): GatewayStats {
-    const c = this.#counters;
-    let outboxDepth = 0;
-    const pipelines: PipelineStats[] = [];
-    for (const { pipeline, outbox, spool, sink } of this.#parts) {
-      outboxDepth += outbox.depth;
-      const stats: PipelineStats = {
-        name: pipeline.name,
-        outboxDepth: outbox.depth,
-        outboxPeak: outbox.peakDepth,
-        outboxCapacity: outbox.capacity,
-        sinkFailures: sink.failures ?? 0,
-      };
-      if (spool !== undefined) {
-        stats.spool = {
-          bytes: spool.bytes,
-          maxBytes: spool.maxBytes,
-          segments: spool.segmentCount,
-          dropped: spool.dropped,
-          expired: spool.expired,
-          corruptRecords: spool.corruptRecords,
-          oldestAgeMs: spool.oldestAgeMs,
-        };
-      }
-      pipelines.push(stats);
-    }
-    return {
-      received: c.received,
-      unrouted: c.unrouted,
-      processed: c.processed,
-      batches: c.batches,
-      outputRecords: c.outputRecords,
-      sent: c.sent,
-      deadLetters: c.deadLetters,
-      commands: c.commands,
-      ruleTraps: c.ruleTraps,
-      qos0Dropped: c.qos0Dropped,
-      rejected: c.rejected,
-      outboxDepth,
-      pipelines,
-    };
+    return collectStats(this.#counters, this.#parts, this.#gate);
+  }
+
+  /**
+   * The gateway's Prometheus registry (served at `GET /metrics` by the API): gateway counters,
+   * outbox and spool figures, per-rule series. `await gateway.metrics.metrics()` is the text.
+   */
+  get metrics(): Registry {
+    return this.#metrics;
   }
 
   /**
@@ -407,4 +402,49 @@ export class Gateway {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/** The counters and outbox depths now. */
+function collectStats(c: Counters, parts: readonly PipelineParts[], gate: AckGate): GatewayStats {
+  let outboxDepth = 0;
+  const pipelines: PipelineStats[] = [];
+  for (const { pipeline, outbox, spool, sink } of parts) {
+    outboxDepth += outbox.depth;
+    const stats: PipelineStats = {
+      name: pipeline.name,
+      outboxDepth: outbox.depth,
+      outboxPeak: outbox.peakDepth,
+      outboxCapacity: outbox.capacity,
+      sinkFailures: sink.failures ?? 0,
+    };
+    if (sink.breaker !== undefined) stats.breaker = sink.breaker.stats();
+    if (spool !== undefined) {
+      stats.spool = {
+        bytes: spool.bytes,
+        maxBytes: spool.maxBytes,
+        segments: spool.segmentCount,
+        dropped: spool.dropped,
+        expired: spool.expired,
+        corruptRecords: spool.corruptRecords,
+        oldestAgeMs: spool.oldestAgeMs,
+      };
+    }
+    pipelines.push(stats);
+  }
+  return {
+    received: c.received,
+    unrouted: c.unrouted,
+    processed: c.processed,
+    batches: c.batches,
+    outputRecords: c.outputRecords,
+    sent: c.sent,
+    deadLetters: c.deadLetters,
+    commands: c.commands,
+    ruleTraps: c.ruleTraps,
+    qos0Dropped: c.qos0Dropped,
+    rejected: c.rejected,
+    awaitingAck: gate.held,
+    outboxDepth,
+    pipelines,
+  };
 }

@@ -37,6 +37,9 @@ export type { EmbeddedBrokerOptions } from './broker/embedded-broker.js';
 export { BrokerPortInUseError, BrokerStartError } from './broker/errors.js';
 export { IngestConnectError, IngestSubscribeError } from './ingest/errors.js';
 export { RuleLoadError } from './pipeline/errors.js';
+export { RuleStats, RULE_LATENCY_SAMPLES } from './pipeline/rule-stats.js';
+export { createGatewayMetrics, RULE_LATENCY_QUANTILES } from './metrics/gateway-metrics.js';
+export type { GatewayMetricsSources } from './metrics/gateway-metrics.js';
 export { MemoryOutbox } from './outbox/memory-outbox.js';
 export type { MemoryOutboxOptions } from './outbox/memory-outbox.js';
 export type { Outbox, OutboxBatch } from './outbox/outbox.js';
@@ -57,7 +60,22 @@ export type { Sink, SinkBatching } from './sinks/sink.js';
 export { SinkRejectedError } from './sinks/errors.js';
 export { DeadLetterFile } from './dead-letter/dead-letter-file.js';
 export type { DeadLetter, DeadLetterFileOptions } from './dead-letter/dead-letter-file.js';
-export { DeadLetterWriteError } from './dead-letter/errors.js';
+export { DeadLetterReadError, DeadLetterWriteError } from './dead-letter/errors.js';
+export {
+  isSinkDeadLetter,
+  matchesFilter,
+  parseDeadLetters,
+  payloadBytes,
+  readDeadLetters,
+  removeDeadLetters,
+  selectDeadLetters,
+} from './dead-letter/dead-letter-store.js';
+export type {
+  DeadLetterFileContents,
+  DeadLetterFilter,
+  RemoveDeadLettersOptions,
+  StoredDeadLetter,
+} from './dead-letter/dead-letter-store.js';
 export { runSimulator, resolveSimulatorOptions } from './simulator/index.js';
 export type { SimulatorOptions, SimulatorResult, PublishedMessage } from './simulator/index.js';
 export { startReceiver } from './demo/receiver.js';

@@ -10,6 +10,7 @@
 
 import { configCommand } from './commands/config.js';
 import { demoCommand } from './commands/demo.js';
+import { dlqCommand } from './commands/dlq.js';
 import { publishCommand } from './commands/publish.js';
 import { receiveCommand } from './commands/receive.js';
 import { rulesCommand } from './commands/rules.js';
@@ -26,6 +27,7 @@ const COMMANDS: readonly Command[] = [
   publishCommand,
   receiveCommand,
   rulesCommand,
+  dlqCommand,
   configCommand,
 ];
 

@@ -21,6 +21,7 @@ import {
   resolveMqttSink,
   resolveNatsSink,
   SINK_TYPES,
+  resolveSinkBreaker,
 } from './resolve-sink.js';
 import type { HttpSinkConfig, PipelineConfig, RuleConfig, SinkConfig } from './types.js';
 import { resolveSpool } from './resolve-spool.js';
@@ -50,6 +51,7 @@ const SINK_KEYS = [
   'timeoutMs',
   'headers',
   'retry',
+  'breaker',
 ] as const;
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const MS = 'milliseconds';
@@ -382,6 +384,7 @@ function resolveHttpSink(check: ConfigChecker, path: ConfigPath, raw: unknown): 
     }),
     headers,
     retry: { initialDelayMs, maxDelayMs },
+    breaker: resolveSinkBreaker(check, path, s.breaker),
   };
 }
 

@@ -4,7 +4,7 @@
  */
 import { renderValue, type ConfigChecker, type ConfigPath } from './check.js';
 import { EnvValue } from './env.js';
-import type { FileSinkConfig, MqttSinkConfig, NatsSinkConfig } from './types.js';
+import type { FileSinkConfig, MqttSinkConfig, NatsSinkConfig, SinkBreakerConfig } from './types.js';
 
 /** Defaults of the file sink. */
 export const DEFAULT_FILE_SINK = {
@@ -70,6 +70,7 @@ const NATS_KEYS = [
   'maxBytes',
   'lingerMs',
   'retry',
+  'breaker',
 ] as const;
 
 const MQTT_KEYS = [
@@ -85,7 +86,54 @@ const MQTT_KEYS = [
   'maxBytes',
   'lingerMs',
   'retry',
+  'breaker',
 ] as const;
+
+/** Defaults of `sink.breaker`. */
+export const DEFAULT_SINK_BREAKER = {
+  failureThreshold: 5,
+  cooldownMs: 1000,
+  maxCooldownMs: 30_000,
+} as const;
+
+/** Resolves a sink's `breaker` section (HTTP, NATS and MQTT sinks). */
+export function resolveSinkBreaker(
+  check: ConfigChecker,
+  path: ConfigPath,
+  raw: unknown,
+): SinkBreakerConfig {
+  const at = (key: string): ConfigPath => [...path, 'breaker', key];
+  const b = check.section([...path, 'breaker'], raw, [
+    'failureThreshold',
+    'cooldownMs',
+    'maxCooldownMs',
+  ]);
+  const d = DEFAULT_SINK_BREAKER;
+  const cooldownMs = check.int(at('cooldownMs'), b.cooldownMs, d.cooldownMs, {
+    min: 1,
+    unit: MS,
+  });
+  const maxCooldownMs = check.int(at('maxCooldownMs'), b.maxCooldownMs, d.maxCooldownMs, {
+    min: 1,
+    unit: MS,
+  });
+  if (maxCooldownMs < cooldownMs) {
+    check.report(
+      at('maxCooldownMs'),
+      `${maxCooldownMs} is below breaker.cooldownMs ${cooldownMs} (the longest cool-down must be at least the first)`,
+      b.maxCooldownMs,
+    );
+  }
+  return {
+    failureThreshold: check.int(at('failureThreshold'), b.failureThreshold, d.failureThreshold, {
+      min: 0,
+      max: 1_000_000,
+      unit: 'failed attempts',
+    }),
+    cooldownMs,
+    maxCooldownMs,
+  };
+}
 
 /** `sink.type` as written (file or environment), when it is text. */
 export function peekSinkType(raw: unknown): string | undefined {
@@ -222,6 +270,7 @@ export function resolveNatsSink(
     subject,
     timeoutMs: check.int(at('timeoutMs'), s.timeoutMs, d.timeoutMs, { min: 1, unit: MS }),
     ...resolveBatching(check, path, s, d),
+    breaker: resolveSinkBreaker(check, path, s.breaker),
   };
   if (s.user !== undefined && s.user !== null) config.user = check.string(at('user'), s.user, '');
   if (s.pass !== undefined && s.pass !== null) config.pass = check.string(at('pass'), s.pass, '');
@@ -268,6 +317,7 @@ export function resolveMqttSink(
     topic,
     timeoutMs: check.int(at('timeoutMs'), s.timeoutMs, d.timeoutMs, { min: 1, unit: MS }),
     ...resolveBatching(check, path, s, d),
+    breaker: resolveSinkBreaker(check, path, s.breaker),
   };
   if (s.username !== undefined && s.username !== null) {
     config.username = check.string(at('username'), s.username, '');

@@ -87,6 +87,7 @@ export interface HttpSinkConfig {
     /** Backoff ceiling. @default 10000 */
     maxDelayMs: number;
   };
+  breaker: SinkBreakerConfig;
 }
 
 /** Local JSON-lines file sink, rotated by size. */
@@ -139,6 +140,7 @@ export interface NatsSinkConfig {
     /** @default 10000 */
     maxDelayMs: number;
   };
+  breaker: SinkBreakerConfig;
 }
 
 /** MQTT sink: one QoS 1 message per record to another broker, acknowledged by PUBACK. */
@@ -170,6 +172,21 @@ export interface MqttSinkConfig {
     /** @default 10000 */
     maxDelayMs: number;
   };
+  breaker: SinkBreakerConfig;
+}
+
+/**
+ * A sink's circuit breaker: after `failureThreshold` consecutive failed attempts no request goes
+ * upstream for a cool-down (from `cooldownMs`, doubling per consecutive opening up to
+ * `maxCooldownMs`), then one probe.
+ */
+export interface SinkBreakerConfig {
+  /** Consecutive failed attempts that open the breaker; 0 disables it. @default 5 */
+  failureThreshold: number;
+  /** The first cool-down. @default 1000 */
+  cooldownMs: number;
+  /** The longest cool-down. @default 30000 */
+  maxCooldownMs: number;
 }
 
 export type SinkConfig = HttpSinkConfig | FileSinkConfig | NatsSinkConfig | MqttSinkConfig;

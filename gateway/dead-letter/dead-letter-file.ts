@@ -4,8 +4,10 @@
  * dropped silently. Lines are buffered in memory (like records in the in-memory outbox) and
  * written together at most `flushIntervalMs` later; when the file falls behind by more than
  * `maxPendingChars`, {@link DeadLetterFile.commit} makes the batch wait (backpressure, not growth).
+ * When the file is replaced (`sluice dlq purge` renames a rewritten file over it), the next write
+ * reopens it.
  */
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, fstatSync, mkdirSync, statSync } from 'node:fs';
 import type { WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
@@ -121,7 +123,9 @@ export function formatDeadLetter(letter: DeadLetter, time: number): string {
 /** An append-only JSON-lines file of dead letters. */
 export class DeadLetterFile {
   readonly #path: string;
-  readonly #stream: WriteStream;
+  #stream: WriteStream;
+  /** The inode of the open file, to notice when `sluice dlq purge` replaced it. */
+  #ino: number;
   readonly #logger: Logger;
   readonly #flushIntervalMs: number;
   readonly #flushChars: number;
@@ -141,14 +145,45 @@ export class DeadLetterFile {
   ) {
     this.#path = path;
     this.#stream = stream;
+    this.#ino = inode(stream);
     this.#logger = logger;
     this.#flushIntervalMs = options.flushIntervalMs ?? 50;
     this.#flushChars = options.flushChars ?? 65_536;
     this.#maxPendingChars = options.maxPendingChars ?? 1_048_576;
+    this.#watch(stream);
+  }
+
+  #watch(stream: WriteStream): void {
     stream.on('error', (error) => {
       this.#failed = error;
-      logger.error({ err: error, path }, 'dead-letter file: write failed');
+      this.#logger.error({ err: error, path: this.#path }, 'dead-letter file: write failed');
     });
+  }
+
+  /**
+   * `sluice dlq purge`/`replay` rewrite the file and rename the new one over it: appending to
+   * the old descriptor would lose the lines, so a replaced (or removed) file is reopened. One
+   * `stat` per write (at most one per `flushIntervalMs` under load).
+   */
+  #reopenIfReplaced(): void {
+    let ino: number;
+    try {
+      ino = statSync(this.#path).ino;
+    } catch {
+      ino = -1;
+    }
+    if (ino === this.#ino) return;
+    const old = this.#stream;
+    old.end();
+    const stream = createWriteStream(this.#path, { flags: 'a' });
+    this.#watch(stream);
+    this.#stream = stream;
+    // The new stream opens the file now at the path (or creates it): its inode, once known.
+    this.#ino = ino;
+    stream.once('open', () => {
+      if (this.#stream === stream) this.#ino = inode(stream);
+    });
+    this.#logger.info({ path: this.#path }, 'dead-letter file was replaced; reopened it');
   }
 
   /** Opens (creating its directory) the file for appending. */
@@ -269,6 +304,18 @@ export class DeadLetterFile {
       );
       return;
     }
+    this.#reopenIfReplaced();
     this.#stream.write(chunk);
+  }
+}
+
+/** The inode of an open write stream's file (-1 when unknown). */
+function inode(stream: WriteStream): number {
+  const fd = (stream as unknown as { fd: number | null }).fd;
+  if (typeof fd !== 'number') return -1;
+  try {
+    return fstatSync(fd).ino;
+  } catch {
+    return -1;
   }
 }

@@ -7,3 +7,8 @@ import { SluiceError } from '../../runtime/index.js';
 export class DeadLetterWriteError extends SluiceError {
   readonly code = 'DEAD_LETTER_WRITE_FAILED';
 }
+
+/** The dead-letter file cannot be read (for `sluice dlq`). */
+export class DeadLetterReadError extends SluiceError {
+  readonly code = 'DEAD_LETTER_READ_FAILED';
+}

@@ -18,6 +18,7 @@ import { ModuleSignatureCheck } from '../rule-store/signature.js';
 import { TokenCheck, loadApiToken } from './api-token.js';
 import type { ApiToken } from './api-token.js';
 import { createApiApp } from './app.js';
+import type { MetricsSource } from './app.js';
 import { ApiListenError } from './errors.js';
 
 /** Options of {@link ApiServer.start}. */
@@ -25,6 +26,8 @@ export interface ApiServerOptions {
   logger: Logger;
   /** The running pipelines, whose rules can be swapped. @default none */
   pipelines?: readonly Pipeline[];
+  /** Served as Prometheus text at `GET /metrics` (bearer token required). @default no `/metrics` route */
+  metrics?: MetricsSource;
   /** Called once when a token was generated (so the operator can be shown it). @default log the file's path */
   onTokenGenerated?: (token: string, file: string) => void;
 }
@@ -85,6 +88,7 @@ export class ApiServer {
       },
       modulesInUse: inUse,
       pipelines,
+      metrics: options.metrics,
       logger,
     });
     let server: ServerType;

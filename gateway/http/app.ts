@@ -1,7 +1,11 @@
 /**
  * @module The API as a Hono app: `/healthz` (public), then bearer-token authentication on
- * everything else, the request body limit, the versioned routes under `/v1`, and JSON errors
- * for every failure (statuses from `error-status.ts`).
+ * everything else, the request body limit, the versioned routes under `/v1`, Prometheus text at
+ * `/metrics`, and JSON errors for every failure (statuses from `error-status.ts`).
+ *
+ * `/metrics` needs the bearer token like every other route: the per-rule series name pipelines
+ * and rules (an inventory of what runs) and the API may listen beyond loopback. Prometheus sends
+ * the token with `authorization: { credentials_file: <dataDir>/api-token }` in the scrape config.
  */
 import { Hono } from 'hono';
 import type { Context } from 'hono';
@@ -17,6 +21,14 @@ import { ruleRoutes } from './rule-routes.js';
 import type { RuleRoutesOptions } from './rule-routes.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 
+/** A metrics registry (a prom-client `Registry` fits). */
+export interface MetricsSource {
+  /** The `Content-Type` of the text. */
+  readonly contentType: string;
+  /** The metrics as Prometheus exposition text. */
+  metrics(): Promise<string>;
+}
+
 /** Options of {@link createApiApp}. */
 export interface ApiAppOptions extends Omit<RuleRoutesOptions, 'logger'> {
   token: TokenCheck;
@@ -24,6 +36,8 @@ export interface ApiAppOptions extends Omit<RuleRoutesOptions, 'logger'> {
   maxBodyBytes: number;
   /** The running pipelines (for activation). */
   pipelines: readonly Pipeline[];
+  /** Served at `GET /metrics`. @default no `/metrics` route */
+  metrics?: MetricsSource | undefined;
   logger: Logger;
 }
 
@@ -64,6 +78,12 @@ export function createApiApp(options: ApiAppOptions): Hono {
   );
   app.route('/v1/rules', ruleRoutes({ ...options, logger }));
   app.route('/v1/pipelines', pipelineRoutes({ ...options, logger }));
+  const { metrics } = options;
+  if (metrics !== undefined) {
+    app.get('/metrics', async (c) =>
+      c.body(await metrics.metrics(), 200, { 'content-type': metrics.contentType }),
+    );
+  }
   app.get('/v1/audit', async (c) => c.json({ entries: await options.audit.entries() }));
   return app;
 }

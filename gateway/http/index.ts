@@ -4,7 +4,7 @@
 export { ApiServer } from './api-server.js';
 export type { ApiServerOptions } from './api-server.js';
 export { createApiApp } from './app.js';
-export type { ApiAppOptions } from './app.js';
+export type { ApiAppOptions, MetricsSource } from './app.js';
 export { API_TOKEN_FILE, TokenCheck, loadApiToken } from './api-token.js';
 export type { ApiToken } from './api-token.js';
 export { errorBody, statusOf } from './error-status.js';

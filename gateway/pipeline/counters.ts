@@ -21,7 +21,10 @@ export class Counters {
   deadLetters = 0;
   /** Device commands published. */
   commands = 0;
-  /** Rule traps (each fails one batch, or one tick or flush). */
+  /**
+   * Rule calls that failed (trap or malformed output): a batch that fails counts once, and each
+   * of its events that fails again in the event-by-event retry once more; a failed tick or flush once.
+   */
   ruleTraps = 0;
   /** QoS 0 messages dropped by Sluice (only at shutdown: a message read but not yet batched). */
   qos0Dropped = 0;

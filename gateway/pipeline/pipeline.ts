@@ -22,6 +22,7 @@ import type { Counters } from './counters.js';
 import type { EventIds } from './event-ids.js';
 import { OutputCollector } from './output-collector.js';
 import { RuleChain } from './rule-chain.js';
+import type { RuleStats } from './rule-stats.js';
 import type { ShadowRun } from './shadow-run.js';
 
 const FORMAT_CODES = { json: 1, cbor: 2, unknown: 0 } as const;
@@ -264,6 +265,11 @@ export class Pipeline implements IngestTarget {
       stateBytes: state.length,
       swapMs: performance.now() - started,
     };
+  }
+
+  /** The figures of each rule position of the chain, in order (kept across hot swaps). */
+  get ruleStats(): readonly RuleStats[] {
+    return this.#chain.stats;
   }
 
   /** The shadow run beside rule `index`, if any. */

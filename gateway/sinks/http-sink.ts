@@ -12,6 +12,7 @@ import type { HttpSinkConfig } from '../config/types.js';
 import type { OutboxBatch } from '../outbox/outbox.js';
 import { backoffDelay, parseRetryAfter, sleep } from './backoff.js';
 import { CborBodyEncoder } from './cbor-body.js';
+import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 import { SinkOptionsError, SinkRejectedError } from './errors.js';
 import { JsonBodyEncoder } from './json-body.js';
 import type { Sink, SinkBatching } from './sink.js';
@@ -38,6 +39,8 @@ export interface HttpSinkOptions {
     /** Backoff ceiling. @default 10000 */
     maxDelayMs?: number;
   };
+  /** The circuit breaker (see circuit-breaker.ts). @default its defaults */
+  breaker?: CircuitBreakerOptions;
   /** @default a silent logger */
   logger?: Logger;
 }
@@ -123,6 +126,7 @@ export function httpSinkOptionsFromConfig(
     timeoutMs: config.timeoutMs,
     headers: config.headers,
     retry: { initialDelayMs: config.retry.initialDelayMs, maxDelayMs: config.retry.maxDelayMs },
+    breaker: { ...config.breaker },
     ...(logger === undefined ? {} : { logger }),
   };
 }
@@ -144,12 +148,19 @@ export class HttpSink implements Sink {
   #requests = 0;
   #failures = 0;
   #closing = false;
+  /** Guards the attempts; in the stats. */
+  readonly breaker: CircuitBreaker;
 
   constructor(options: HttpSinkOptions) {
     this.#options = resolveHttpSinkOptions(options);
     const { maxRecords, maxBytes, lingerMs } = this.#options;
     this.#batching = { maxRecords, maxBytes, lingerMs };
     this.#logger = this.#options.logger;
+    this.breaker = new CircuitBreaker({
+      ...options.breaker,
+      name: 'http',
+      logger: this.#logger,
+    });
   }
 
   get batching(): SinkBatching {
@@ -180,8 +191,9 @@ export class HttpSink implements Sink {
     if (this.#closing) headers['connection'] = 'close';
     const stop =
       signal === undefined ? this.#closed.signal : AbortSignal.any([signal, this.#closed.signal]);
+    const breaker = this.breaker;
     for (let attempt = 0; ; attempt++) {
-      stop.throwIfAborted();
+      await breaker.permit(stop);
       let retryAfter: number | undefined;
       let failure: string;
       try {
@@ -194,6 +206,7 @@ export class HttpSink implements Sink {
         });
         if (response.ok) {
           await response.arrayBuffer();
+          breaker.success();
           if (attempt > 0) {
             this.#logger.info(
               { url: options.url, attempts: attempt + 1 },
@@ -206,6 +219,8 @@ export class HttpSink implements Sink {
         const excerpt = text.slice(0, 512);
         if (!isRetryable(response.status)) {
           this.#failures++;
+          // Upstream is up and answering: a refusal is about the batch, not the sink.
+          breaker.success();
           throw new SinkRejectedError(
             response.status,
             excerpt,
@@ -223,6 +238,7 @@ export class HttpSink implements Sink {
             : describe(error);
       }
       this.#failures++;
+      const open = breaker.failure(retryAfter);
       const delay = retryAfter ?? backoffDelay(attempt, options.initialDelayMs, options.maxDelayMs);
       const level = attempt === 0 || attempt % 10 === 9 ? 'warn' : 'debug';
       this.#logger[level](
@@ -235,7 +251,8 @@ export class HttpSink implements Sink {
         },
         'upstream send failed; retrying',
       );
-      await sleep(delay, stop);
+      // An open breaker waits out its cool-down in `permit`.
+      if (!open) await sleep(delay, stop);
     }
   }
 

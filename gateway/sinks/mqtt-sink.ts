@@ -14,6 +14,7 @@ import { pino } from 'pino';
 import { FrameReader } from '../../runtime/index.js';
 import type { OutboxBatch } from '../outbox/outbox.js';
 import { backoffDelay, sleep } from './backoff.js';
+import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 import { JsonBodyEncoder } from './json-body.js';
 import type { Sink, SinkBatching } from './sink.js';
 
@@ -45,6 +46,8 @@ export interface MqttSinkOptions {
   maxDelayMs?: number;
   /** Delay between reconnection attempts. @default 1000 */
   reconnectPeriodMs?: number;
+  /** The circuit breaker (see circuit-breaker.ts). @default its defaults */
+  breaker?: CircuitBreakerOptions;
   /** @default a silent logger */
   logger?: Logger;
 }
@@ -73,6 +76,8 @@ export class MqttSink implements Sink {
   readonly #closed = new AbortController();
   #client: MqttClient | undefined;
   #failures = 0;
+  /** Guards the attempts; in the stats. */
+  readonly breaker: CircuitBreaker;
 
   constructor(options: MqttSinkOptions) {
     this.#url = options.url;
@@ -96,6 +101,7 @@ export class MqttSink implements Sink {
       lingerMs: options.lingerMs ?? 20,
     };
     this.#logger = options.logger ?? pino({ level: 'silent' });
+    this.breaker = new CircuitBreaker({ ...options.breaker, name: 'mqtt', logger: this.#logger });
   }
 
   get batching(): SinkBatching {
@@ -123,19 +129,22 @@ export class MqttSink implements Sink {
     const stop =
       signal === undefined ? this.#closed.signal : AbortSignal.any([signal, this.#closed.signal]);
     for (let attempt = 0; ; attempt++) {
-      stop.throwIfAborted();
+      await this.breaker.permit(stop);
       try {
         await this.#publish(topics, ids, lines, stop);
+        this.breaker.success();
         return;
       } catch (error) {
         stop.throwIfAborted();
         this.#failures++;
+        const open = this.breaker.failure();
         const delay = backoffDelay(attempt, this.#initialDelayMs, this.#maxDelayMs);
         this.#logger[attempt === 0 || attempt % 10 === 9 ? 'warn' : 'debug'](
           { err: error, attempt: attempt + 1, records: batch.count, delayMs: Math.round(delay) },
           'publishing a batch to the MQTT sink failed; retrying',
         );
-        await sleep(delay, stop);
+        // An open breaker waits out its cool-down in `permit`.
+        if (!open) await sleep(delay, stop);
       }
     }
   }

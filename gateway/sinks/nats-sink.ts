@@ -16,6 +16,7 @@ import { pino } from 'pino';
 import { FrameReader } from '../../runtime/index.js';
 import type { OutboxBatch } from '../outbox/outbox.js';
 import { backoffDelay, sleep } from './backoff.js';
+import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 import { SinkOptionsError } from './errors.js';
 import { JsonBodyEncoder } from './json-body.js';
 import type { Sink, SinkBatching } from './sink.js';
@@ -44,6 +45,8 @@ export interface NatsSinkOptions {
   user?: string;
   /** @default undefined */
   pass?: string;
+  /** The circuit breaker (see circuit-breaker.ts). @default its defaults */
+  breaker?: CircuitBreakerOptions;
   /** @default a silent logger */
   logger?: Logger;
 }
@@ -74,6 +77,8 @@ export class NatsSink implements Sink {
   #connection: Promise<NatsConnection> | undefined;
   #js: JetStreamClient | undefined;
   #failures = 0;
+  /** Guards the attempts; in the stats. */
+  readonly breaker: CircuitBreaker;
   #duplicates = 0;
 
   constructor(options: NatsSinkOptions = {}) {
@@ -94,6 +99,7 @@ export class NatsSink implements Sink {
       lingerMs: options.lingerMs ?? 20,
     };
     this.#logger = options.logger ?? pino({ level: 'silent' });
+    this.breaker = new CircuitBreaker({ ...options.breaker, name: 'nats', logger: this.#logger });
   }
 
   get batching(): SinkBatching {
@@ -126,7 +132,7 @@ export class NatsSink implements Sink {
     const stop =
       signal === undefined ? this.#closed.signal : AbortSignal.any([signal, this.#closed.signal]);
     for (let attempt = 0; ; attempt++) {
-      stop.throwIfAborted();
+      await this.breaker.permit(stop);
       try {
         const js = await this.#client();
         const acks: Promise<PubAck>[] = [];
@@ -151,16 +157,19 @@ export class NatsSink implements Sink {
           else if (result.value.duplicate) this.#duplicates++;
         }
         if (failure !== undefined) throw failure;
+        this.breaker.success();
         return;
       } catch (error) {
         stop.throwIfAborted();
         this.#failures++;
+        const open = this.breaker.failure();
         const delay = backoffDelay(attempt, this.#initialDelayMs, this.#maxDelayMs);
         this.#logger[attempt === 0 || attempt % 10 === 9 ? 'warn' : 'debug'](
           { err: error, attempt: attempt + 1, records: batch.count, delayMs: Math.round(delay) },
           'publishing a batch to JetStream failed; retrying',
         );
-        await sleep(delay, stop);
+        // An open breaker waits out its cool-down in `permit`.
+        if (!open) await sleep(delay, stop);
       }
     }
   }

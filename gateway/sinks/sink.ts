@@ -5,6 +5,7 @@
  * slow ingest down.
  */
 import type { OutboxBatch } from '../outbox/outbox.js';
+import type { CircuitBreaker } from './circuit-breaker.js';
 
 /** How a sink wants its batches cut. */
 export interface SinkBatching {
@@ -33,6 +34,8 @@ export interface Sink {
   closing(): void;
   /** Attempts that failed and were retried (or refused), for the stats. @default undefined */
   readonly failures?: number;
+  /** The sink's circuit breaker, for the stats (HTTP, NATS and MQTT sinks). @default undefined */
+  readonly breaker?: CircuitBreaker;
   /** Releases the sink's resources. Idempotent. */
   close(): Promise<void>;
 }

@@ -24,7 +24,7 @@ describe('sluice command line', () => {
     const run = await runCli(['--help']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Usage: sluice <command> [options]');
-    for (const command of ['start', 'demo', 'publish', 'receive', 'rules', 'config']) {
+    for (const command of ['start', 'demo', 'publish', 'receive', 'rules', 'dlq', 'config']) {
       expect(run.stdout).toMatch(new RegExp(`^ {2}${command} `, 'm'));
     }
   });

@@ -75,6 +75,7 @@ describe('loadConfig', () => {
           timeoutMs: 10000,
           headers: {},
           retry: { initialDelayMs: 100, maxDelayMs: 10000 },
+          breaker: { failureThreshold: 5, cooldownMs: 1000, maxCooldownMs: 30000 },
         },
         commandTopic: 'devices/{key}/commands',
         batch: { maxEvents: 500, maxBytes: 1048576, lingerMs: 5 },

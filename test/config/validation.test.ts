@@ -360,6 +360,7 @@ describe('resolveConfig environment overrides', () => {
       maxBytes: 1048576,
       lingerMs: 20,
       retry: { initialDelayMs: 100, maxDelayMs: 10000 },
+      breaker: { failureThreshold: 5, cooldownMs: 1000, maxCooldownMs: 30000 },
     });
     expect(
       resolveConfig({ pipelines: [{ name: 'up', sink: { type: 'mqtt', url: 'mqtts://c:8883' } }] })
@@ -375,6 +376,7 @@ describe('resolveConfig environment overrides', () => {
       maxBytes: 1048576,
       lingerMs: 20,
       retry: { initialDelayMs: 100, maxDelayMs: 10000 },
+      breaker: { failureThreshold: 5, cooldownMs: 1000, maxCooldownMs: 30000 },
     });
     expect(problems({ pipelines: [{ sink: { type: 'mqtt', topic: 'up/#' } }] })).toEqual([
       'pipelines[0].sink.topic: "up/#" has a wildcard (a topic to publish to has none; {output} and {key} are replaced)',
@@ -385,7 +387,7 @@ describe('resolveConfig environment overrides', () => {
     expect(
       problems({ pipelines: [{ sink: { type: 'nats', servers: ['http://x'], url: 'y' } }] }),
     ).toEqual([
-      'pipelines[0].sink.url: unknown key (known keys here: type, servers, subject, timeoutMs, user, pass, maxRecords, maxBytes, lingerMs, retry)',
+      'pipelines[0].sink.url: unknown key (known keys here: type, servers, subject, timeoutMs, user, pass, maxRecords, maxBytes, lingerMs, retry, breaker)',
       'pipelines[0].sink.servers[0]: "http://x" is not a NATS URL (expected nats://host:port, tls://, ws:// or wss://)',
     ]);
   });

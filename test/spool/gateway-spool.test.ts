@@ -74,9 +74,16 @@ describe('Gateway with the disk spool', () => {
     await publishAll(mosquitto().url, readingMessages(readings), { qos: 1 });
     // Upstream refuses everything; the spool takes it all (far below its byte budget), so every
     // message is acknowledged to the broker: only the spool can deliver them after the kill.
-    await waitFor(async () => (await first.stats()).outboxDepth === readings.length, {
-      what: 'every reading in the spool',
-    });
+    // Every reading durable in the spool and acknowledged: the broker will not redeliver any.
+    await waitFor(
+      async () => {
+        const stats = await first.stats();
+        return stats.outboxDepth === readings.length && stats.awaitingAck === 0;
+      },
+      {
+        what: 'every reading in the spool',
+      },
+    );
     await first.kill();
 
     receiver.setMode({ kind: 'accept' });
@@ -104,9 +111,16 @@ describe('Gateway with the disk spool', () => {
     const first = await startChildGateway(config);
     const readings = makeReadings(5, 200, Date.now(), 10);
     await publishAll(mosquitto().url, readingMessages(readings), { qos: 1 });
-    await waitFor(async () => (await first.stats()).outboxDepth === readings.length, {
-      what: 'every reading in the spool',
-    });
+    // Every reading durable in the spool and acknowledged: the broker will not redeliver any.
+    await waitFor(
+      async () => {
+        const stats = await first.stats();
+        return stats.outboxDepth === readings.length && stats.awaitingAck === 0;
+      },
+      {
+        what: 'every reading in the spool',
+      },
+    );
     await first.kill();
     const dir = join(config.dataDir, 'spool', 'test');
     const segments = (await readdir(dir)).filter((name) => name.endsWith('.seg')).sort();
