@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { FrameReader } from '../../runtime/index.js';
 import type { OutboxBatch } from '../outbox/outbox.js';
-import { backoffDelay, sleep } from './backoff.js';
+import { sendWithRetries } from './backoff.js';
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 import { JsonBodyEncoder } from './json-body.js';
 import type { Sink, SinkBatching } from './sink.js';
@@ -128,25 +128,16 @@ export class MqttSink implements Sink {
     }
     const stop =
       signal === undefined ? this.#closed.signal : AbortSignal.any([signal, this.#closed.signal]);
-    for (let attempt = 0; ; attempt++) {
-      await this.breaker.permit(stop);
-      try {
-        await this.#publish(topics, ids, lines, stop);
-        this.breaker.success();
-        return;
-      } catch (error) {
-        stop.throwIfAborted();
-        this.#failures++;
-        const open = this.breaker.failure();
-        const delay = backoffDelay(attempt, this.#initialDelayMs, this.#maxDelayMs);
-        this.#logger[attempt === 0 || attempt % 10 === 9 ? 'warn' : 'debug'](
-          { err: error, attempt: attempt + 1, records: batch.count, delayMs: Math.round(delay) },
-          'publishing a batch to the MQTT sink failed; retrying',
-        );
-        // An open breaker waits out its cool-down in `permit`.
-        if (!open) await sleep(delay, stop);
-      }
-    }
+    await sendWithRetries(() => this.#publish(topics, ids, lines, stop), {
+      breaker: this.breaker,
+      logger: this.#logger,
+      initialDelayMs: this.#initialDelayMs,
+      maxDelayMs: this.#maxDelayMs,
+      records: batch.count,
+      what: 'publishing a batch to the MQTT sink',
+      stop,
+      onFailure: () => this.#failures++,
+    });
   }
 
   async #publish(

@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { FrameReader } from '../../runtime/index.js';
 import type { OutboxBatch } from '../outbox/outbox.js';
-import { backoffDelay, sleep } from './backoff.js';
+import { sendWithRetries } from './backoff.js';
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 import { SinkOptionsError } from './errors.js';
 import { JsonBodyEncoder } from './json-body.js';
@@ -131,47 +131,42 @@ export class NatsSink implements Sink {
     }
     const stop =
       signal === undefined ? this.#closed.signal : AbortSignal.any([signal, this.#closed.signal]);
-    for (let attempt = 0; ; attempt++) {
-      await this.breaker.permit(stop);
-      try {
-        const js = await this.#client();
-        const acks: Promise<PubAck>[] = [];
-        let start = 0;
-        for (let i = 0; i < subjects.length; i++) {
-          const end = lines.indexOf(0x0a, start);
-          const h = natsHeaders();
-          h.set('Nats-Msg-Id', ids[i] as string);
-          acks.push(
-            js.publish(subjects[i] as string, lines.subarray(start, end), {
-              msgID: ids[i] as string,
-              headers: h,
-              timeout: this.#timeoutMs,
-            }),
-          );
-          start = end + 1;
-        }
-        const results = await Promise.allSettled(acks);
-        let failure: unknown;
-        for (const result of results) {
-          if (result.status === 'rejected') failure ??= result.reason;
-          else if (result.value.duplicate) this.#duplicates++;
-        }
-        if (failure !== undefined) throw failure;
-        this.breaker.success();
-        return;
-      } catch (error) {
-        stop.throwIfAborted();
-        this.#failures++;
-        const open = this.breaker.failure();
-        const delay = backoffDelay(attempt, this.#initialDelayMs, this.#maxDelayMs);
-        this.#logger[attempt === 0 || attempt % 10 === 9 ? 'warn' : 'debug'](
-          { err: error, attempt: attempt + 1, records: batch.count, delayMs: Math.round(delay) },
-          'publishing a batch to JetStream failed; retrying',
-        );
-        // An open breaker waits out its cool-down in `permit`.
-        if (!open) await sleep(delay, stop);
-      }
+    await sendWithRetries(() => this.#publish(subjects, ids, lines), {
+      breaker: this.breaker,
+      logger: this.#logger,
+      initialDelayMs: this.#initialDelayMs,
+      maxDelayMs: this.#maxDelayMs,
+      records: batch.count,
+      what: 'publishing a batch to JetStream',
+      stop,
+      onFailure: () => this.#failures++,
+    });
+  }
+
+  async #publish(subjects: string[], ids: string[], lines: Uint8Array): Promise<void> {
+    const js = await this.#client();
+    const acks: Promise<PubAck>[] = [];
+    let start = 0;
+    for (let i = 0; i < subjects.length; i++) {
+      const end = lines.indexOf(0x0a, start);
+      const h = natsHeaders();
+      h.set('Nats-Msg-Id', ids[i] as string);
+      acks.push(
+        js.publish(subjects[i] as string, lines.subarray(start, end), {
+          msgID: ids[i] as string,
+          headers: h,
+          timeout: this.#timeoutMs,
+        }),
+      );
+      start = end + 1;
     }
+    const results = await Promise.allSettled(acks);
+    let failure: unknown;
+    for (const result of results) {
+      if (result.status === 'rejected') failure ??= result.reason;
+      else if (result.value.duplicate) this.#duplicates++;
+    }
+    if (failure !== undefined) throw failure;
   }
 
   #client(): Promise<JetStreamClient> {
