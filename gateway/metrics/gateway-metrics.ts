@@ -6,7 +6,7 @@
  * rule call, and labels and text are built at scrape time.
  */
 import { Counter, Gauge, Registry, Summary } from 'prom-client';
-import type { GatewayStats } from '../gateway.js';
+import type { GatewayStats } from '../gateway-stats.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { RuleStats } from '../pipeline/rule-stats.js';
 
