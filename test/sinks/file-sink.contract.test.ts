@@ -42,7 +42,8 @@ sinkContract('FileSink', async () => {
     breakUpstream: () => writeFile(dir, 'not a directory'),
     restoreUpstream: async () => {
       await rm(dir, { force: true });
-      await mkdir(dir);
+      // The sink's own retry may recreate the directory between these two steps.
+      await mkdir(dir, { recursive: true });
     },
     close: () => rm(root, { recursive: true, force: true }),
   };
