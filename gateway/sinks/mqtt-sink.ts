@@ -14,6 +14,7 @@ import { pino } from 'pino';
 import { FrameReader } from '../../runtime/index.js';
 import type { OutboxBatch } from '../outbox/outbox.js';
 import { sendWithRetries } from './backoff.js';
+import { recordRoutes } from './record-routes.js';
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 import { JsonBodyEncoder } from './json-body.js';
 import type { Sink, SinkBatching } from './sink.js';
@@ -50,14 +51,6 @@ export interface MqttSinkOptions {
   breaker?: CircuitBreakerOptions;
   /** @default a silent logger */
   logger?: Logger;
-}
-
-const HEX = '0123456789abcdef';
-
-function hex32(value: number): string {
-  let out = '';
-  for (let shift = 28; shift >= 0; shift -= 4) out += HEX[(value >>> shift) & 15];
-  return out;
 }
 
 /** A {@link Sink} publishing to an MQTT broker at QoS 1. */
@@ -115,17 +108,11 @@ export class MqttSink implements Sink {
 
   async send(batch: OutboxBatch, signal?: AbortSignal): Promise<void> {
     const lines = this.#json.encodeLines(batch.frame);
-    const topics: string[] = [];
-    const ids: string[] = [];
-    const reader = this.#reader.reset(batch.frame);
-    while (reader.next()) {
-      topics.push(
-        this.#topic
-          .replaceAll('{output}', level(reader.topic()))
-          .replaceAll('{key}', level(reader.key())),
-      );
-      ids.push(hex32(reader.idHigh) + hex32(reader.idLow));
-    }
+    const { names: topics, ids } = recordRoutes(
+      this.#reader.reset(batch.frame),
+      this.#topic,
+      level,
+    );
     const stop =
       signal === undefined ? this.#closed.signal : AbortSignal.any([signal, this.#closed.signal]);
     await sendWithRetries(() => this.#publish(topics, ids, lines, stop), {

@@ -16,6 +16,7 @@ import { pino } from 'pino';
 import { FrameReader } from '../../runtime/index.js';
 import type { OutboxBatch } from '../outbox/outbox.js';
 import { sendWithRetries } from './backoff.js';
+import { recordRoutes } from './record-routes.js';
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 import { SinkOptionsError } from './errors.js';
 import { JsonBodyEncoder } from './json-body.js';
@@ -49,14 +50,6 @@ export interface NatsSinkOptions {
   breaker?: CircuitBreakerOptions;
   /** @default a silent logger */
   logger?: Logger;
-}
-
-const HEX = '0123456789abcdef';
-
-function hex32(value: number): string {
-  let out = '';
-  for (let shift = 28; shift >= 0; shift -= 4) out += HEX[(value >>> shift) & 15];
-  return out;
 }
 
 /** A {@link Sink} publishing to NATS JetStream with per-record acknowledgements. */
@@ -118,17 +111,12 @@ export class NatsSink implements Sink {
 
   async send(batch: OutboxBatch, signal?: AbortSignal): Promise<void> {
     const lines = this.#json.encodeLines(batch.frame);
-    const subjects: string[] = [];
-    const ids: string[] = [];
-    const reader = this.#reader.reset(batch.frame);
-    while (reader.next()) {
-      subjects.push(
-        this.#subject
-          .replaceAll('{output}', token(reader.topic()))
-          .replaceAll('{key}', token(reader.key())),
-      );
-      ids.push(this.#prefix + hex32(reader.idHigh) + hex32(reader.idLow));
-    }
+    const { names: subjects, ids } = recordRoutes(
+      this.#reader.reset(batch.frame),
+      this.#subject,
+      token,
+      this.#prefix,
+    );
     const stop =
       signal === undefined ? this.#closed.signal : AbortSignal.any([signal, this.#closed.signal]);
     await sendWithRetries(() => this.#publish(subjects, ids, lines), {
