@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Gateway } from '../../gateway/gateway.js';
 import type { Config } from '../../gateway/config/index.js';
-import { startChildGateway } from '../gateway/helpers/child-gateway.js';
+import { startChildGateway, type ChildGateway } from '../gateway/helpers/child-gateway.js';
 import {
   forwardingPipeline,
   makeReadings,
@@ -39,6 +39,20 @@ function upstreamReadings(receiver: Receiver): { values: Set<string>; ids: Map<s
     values.add(value);
   }
   return { values, ids };
+}
+
+/**
+ * Waits until `count` records are durable in the child's spool and every message is acknowledged,
+ * so the broker will not redeliver any of them (a redelivered event would get a new id).
+ */
+async function spooledAndAcknowledged(child: ChildGateway, count: number): Promise<void> {
+  await waitFor(
+    async () => {
+      const stats = await child.stats();
+      return stats.outboxDepth === count && stats.awaitingAck === 0;
+    },
+    { what: 'every reading in the spool and acknowledged' },
+  );
 }
 
 function missing(readings: readonly Reading[], values: Set<string>): Reading[] {
@@ -74,16 +88,7 @@ describe('Gateway with the disk spool', () => {
     await publishAll(mosquitto().url, readingMessages(readings), { qos: 1 });
     // Upstream refuses everything; the spool takes it all (far below its byte budget), so every
     // message is acknowledged to the broker: only the spool can deliver them after the kill.
-    // Every reading durable in the spool and acknowledged: the broker will not redeliver any.
-    await waitFor(
-      async () => {
-        const stats = await first.stats();
-        return stats.outboxDepth === readings.length && stats.awaitingAck === 0;
-      },
-      {
-        what: 'every reading in the spool',
-      },
-    );
+    await spooledAndAcknowledged(first, readings.length);
     await first.kill();
 
     receiver.setMode({ kind: 'accept' });
@@ -111,16 +116,7 @@ describe('Gateway with the disk spool', () => {
     const first = await startChildGateway(config);
     const readings = makeReadings(5, 200, Date.now(), 10);
     await publishAll(mosquitto().url, readingMessages(readings), { qos: 1 });
-    // Every reading durable in the spool and acknowledged: the broker will not redeliver any.
-    await waitFor(
-      async () => {
-        const stats = await first.stats();
-        return stats.outboxDepth === readings.length && stats.awaitingAck === 0;
-      },
-      {
-        what: 'every reading in the spool',
-      },
-    );
+    await spooledAndAcknowledged(first, readings.length);
     await first.kill();
     const dir = join(config.dataDir, 'spool', 'test');
     const segments = (await readdir(dir)).filter((name) => name.endsWith('.seg')).sort();
