@@ -17,6 +17,7 @@ import { suggest } from './suggest.js';
 import { filterLevels, topicFilterProblem, topicNameProblem } from './topic-filter.js';
 import {
   peekSinkType,
+  resolveBatching,
   resolveFileSink,
   resolveMqttSink,
   resolveNatsSink,
@@ -328,32 +329,7 @@ function resolveHttpSink(check: ConfigChecker, path: ConfigPath, raw: unknown): 
   for (const [key, value] of Object.entries(headersRaw)) {
     headers[key] = check.string([...at('headers'), key], value, '', false);
   }
-  const r = check.section(at('retry'), s.retry, ['initialDelayMs', 'maxDelayMs']);
-  const initialDelayMs = check.int(
-    at('retry', 'initialDelayMs'),
-    r.initialDelayMs,
-    DEFAULT_HTTP_SINK.retryInitialDelayMs,
-    {
-      min: 1,
-      unit: MS,
-    },
-  );
-  const maxDelayMs = check.int(
-    at('retry', 'maxDelayMs'),
-    r.maxDelayMs,
-    DEFAULT_HTTP_SINK.retryMaxDelayMs,
-    {
-      min: 1,
-      unit: MS,
-    },
-  );
-  if (maxDelayMs < initialDelayMs) {
-    check.report(
-      at('retry', 'maxDelayMs'),
-      `${maxDelayMs} is below retry.initialDelayMs ${initialDelayMs} (the backoff ceiling must be at least the first delay)`,
-      r.maxDelayMs,
-    );
-  }
+  const batching = resolveBatching(check, path, s, DEFAULT_HTTP_SINK);
   return {
     type: 'http',
     url,
@@ -364,26 +340,15 @@ function resolveHttpSink(check: ConfigChecker, path: ConfigPath, raw: unknown): 
       ['json', 'cbor'] as const,
       'a body format',
     ),
-    maxRecords: check.int(at('maxRecords'), s.maxRecords, DEFAULT_HTTP_SINK.maxRecords, {
-      min: 1,
-      max: 1_000_000,
-      unit: 'records',
-    }),
-    maxBytes: check.int(at('maxBytes'), s.maxBytes, DEFAULT_HTTP_SINK.maxBytes, {
-      min: 1024,
-      unit: 'bytes',
-    }),
-    lingerMs: check.int(at('lingerMs'), s.lingerMs, DEFAULT_HTTP_SINK.lingerMs, {
-      min: 0,
-      max: 3_600_000,
-      unit: MS,
-    }),
+    maxRecords: batching.maxRecords,
+    maxBytes: batching.maxBytes,
+    lingerMs: batching.lingerMs,
     timeoutMs: check.int(at('timeoutMs'), s.timeoutMs, DEFAULT_HTTP_SINK.timeoutMs, {
       min: 1,
       unit: MS,
     }),
     headers,
-    retry: { initialDelayMs, maxDelayMs },
+    retry: batching.retry,
     breaker: resolveSinkBreaker(check, path, s.breaker),
   };
 }

@@ -151,7 +151,8 @@ interface Batching {
   retry: { initialDelayMs: number; maxDelayMs: number };
 }
 
-function resolveBatching(
+/** Batching and retry keys every sink shares, with the backoff ceiling checked against the first delay. */
+export function resolveBatching(
   check: ConfigChecker,
   path: ConfigPath,
   s: Record<string, unknown>,
