@@ -7,7 +7,10 @@
  * Usage: npm run bench -- [--messages N] [--rounds R] [--devices D] [--qos 0|1]
  *   [--rules single|chain] (window-stats alone, or threshold → window-stats)
  *   [--time event|compare] (compare: arrival-time windows beside event time with 2 s out-of-order)
- *   [--invalid-ratio F] [--spool always|interval|never] (the disk spool with that fsync policy)
+ *   [--invalid-ratio F] [--spool always|interval|never|off] (the disk spool, on by default, with
+ *   that fsync policy; `off`: the in-memory outbox)
+ *   [--workers 0,1,2] (each variant once per worker count, side by side in each round; 0 = the
+ *   rules on the gateway thread)
  */
 
 import { fork, type ChildProcess } from 'node:child_process';
@@ -39,6 +42,8 @@ const { values } = parseArgs({
     time: { type: 'string', default: 'event' },
     'invalid-ratio': { type: 'string', default: '0.05' },
     spool: { type: 'string' },
+    // Comma-separated `pipelines[].workers.count` values, each measured in every round.
+    workers: { type: 'string', default: '0' },
     // Writes a V8 CPU profile of the gateway child into this directory.
     profile: { type: 'string' },
     // Node.js flags of the gateway child; the default is what the `sluice` bin runs with.
@@ -52,6 +57,11 @@ const QOS = Number(values.qos) as 0 | 1;
 const CHAIN = values.rules === 'chain';
 const TIME = values.time;
 const INVALID_RATIO = Number(values['invalid-ratio']);
+const WORKERS = values.workers.split(',').map((text) => {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--workers: "${text}" is not a worker count`);
+  return n;
+});
 
 interface Row {
   name: string;
@@ -138,6 +148,8 @@ interface Variant {
   rules: unknown[];
   /** `exact`: every window equals the offline computation; `count`: window counts add up. */
   check: 'exact' | 'count';
+  /** `pipelines[].workers.count`. */
+  workers: number;
   row: Row;
 }
 
@@ -149,12 +161,28 @@ function windowStats(extra: Record<string, unknown>): unknown {
   };
 }
 
+/** Each variant once per `--workers` count (named after it when more than one is measured). */
 function variants(): Variant[] {
+  const base = baseVariants();
+  if (WORKERS.length === 1 && WORKERS[0] === 0) return base;
+  const out: Variant[] = [];
+  for (const variant of base) {
+    for (const workers of WORKERS) {
+      const where = workers === 0 ? 'gateway thread' : `${workers} worker${workers > 1 ? 's' : ''}`;
+      const name = `${variant.name} [${where}]`;
+      out.push({ ...variant, name, workers, row: { name, runs: [] } });
+    }
+  }
+  return out;
+}
+
+function baseVariants(): Variant[] {
   const range = { min: TEMP_MIN, max: TEMP_MAX };
   const variant = (name: string, rules: unknown[], check: Variant['check'] = 'exact'): Variant => ({
     name,
     rules,
     check,
+    workers: 0,
     row: { name, runs: [] },
   });
   if (TIME === 'compare') {
@@ -245,7 +273,12 @@ async function main(): Promise<void> {
           format: 'json',
           rules: variant.rules,
           sink: { type: 'http', url: receiver.url, format: 'json', maxRecords: 500, lingerMs: 100 },
-          ...(values.spool === undefined ? {} : { spool: { enabled: true, fsync: values.spool } }),
+          ...(values.spool === undefined
+            ? {}
+            : values.spool === 'off'
+              ? { spool: { enabled: false } }
+              : { spool: { enabled: true, fsync: values.spool } }),
+          ...(variant.workers === 0 ? {} : { workers: { count: variant.workers } }),
         },
       ],
     };
@@ -348,6 +381,20 @@ async function main(): Promise<void> {
       `${variant.name}: throughput ${(ours.rate / floor.rate).toFixed(2)}× the floor (goal ≥ 0.9), ` +
         `CPU ${(ours.cpu / floor.cpu).toFixed(2)}× (goal ≤ 1.3), peak RSS ${mb(ours.rss)} MB (goal ≤ 80)`,
     );
+  }
+  if (WORKERS.length > 1) {
+    // Each variant on workers against the same variant on the gateway thread (or the first count).
+    for (const variant of measured) {
+      const base = variant.name.slice(0, variant.name.lastIndexOf(' ['));
+      const reference = measured.find((v) => v.name.startsWith(`${base} [`));
+      if (reference === undefined || reference === variant) continue;
+      const ours = summarize(variant.row);
+      const theirs = summarize(reference.row);
+      console.log(
+        `${variant.name} vs ${reference.name.slice(base.length + 1)}: throughput ` +
+          `${(ours.rate / theirs.rate).toFixed(2)}×, CPU ${(ours.cpu / theirs.cpu).toFixed(2)}×`,
+      );
+    }
   }
   if (TIME === 'compare') {
     const [arrival, event] = measured.map((variant) => summarize(variant.row));

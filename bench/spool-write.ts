@@ -41,10 +41,10 @@ async function run(fsync: SpoolFsync): Promise<void> {
   const readStarted = process.hrtime.bigint();
   let read = 0;
   for (;;) {
-    const taken = spool.take(500, 1 << 20);
+    const taken = spool.reader('default').take(500, 1 << 20);
     if (taken === undefined) break;
     read += taken.count;
-    spool.ack(taken);
+    spool.reader('default').ack(taken);
   }
   const readMs = Number(process.hrtime.bigint() - readStarted) / 1e6;
   await spool.shutdown();

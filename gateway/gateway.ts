@@ -1,7 +1,7 @@
 /**
  * @module The `Gateway`: wires a resolved configuration into running parts — the embedded broker
  * (when no `mqtt.url` is set), MQTT ingest, one pipeline per configured pipeline (batches → rule
- * chain → bounded outbox → forwarder → sink), and the dead-letter file — and takes them down in
+ * chain → bounded outbox → one forwarder per sink), and the dead-letter file — and takes them down in
  * order on `close()`. This is what `sluice start` runs.
  */
 import type { Logger } from 'pino';
@@ -22,14 +22,17 @@ import { Counters } from './pipeline/counters.js';
 import { collectStats, type GatewayStats, type PipelineParts } from './gateway-stats.js';
 import { EventIds } from './pipeline/event-ids.js';
 import { Pipeline } from './pipeline/pipeline.js';
-import { compileRules, createRuleInstances } from './pipeline/rule-loader.js';
-import { ApiServer } from './http/api-server.js';
-import { createGatewayMetrics } from './metrics/gateway-metrics.js';
+import { compileRules, createRuleInstances, pipelineModules } from './pipeline/rule-loader.js';
+import { restoreRuleStates } from './pipeline/rule-checkpoint.js';
+import { PoolChainRunner } from './pipeline/chain-runner.js';
+import { RuleLoadError } from './pipeline/errors.js';
+import type { PartitionFigures } from './partition/index.js';
+import type { ApiServer } from './http/api-server.js';
 import type { Registry } from 'prom-client';
 import { Forwarder } from './sinks/forwarder.js';
 import { createSink } from './sinks/create-sink.js';
 
-export type { GatewayStats, PipelineStats, SpoolStats } from './gateway-stats.js';
+export type { GatewayStats, PipelineStats, SinkStats, SpoolStats } from './gateway-stats.js';
 
 /** Options of {@link Gateway.start}. */
 export interface GatewayOptions {
@@ -41,6 +44,12 @@ export interface GatewayOptions {
   closeTimeoutMs?: number;
   /** How long `start()` waits for the first connection to the broker. @default 30000 */
   connectTimeoutMs?: number;
+  /**
+   * The rule worker's entry module, for pipelines with `workers.count` > 0. Needed only when the
+   * gateway does not run from `dist/` (a bundle, or TypeScript sources).
+   * @default `dist/gateway/partition/partition-worker.js`
+   */
+  workerEntry?: URL;
   /**
    * Called once when the API generated its token on this start (no `api.token`, no token file
    * yet), so that it can be shown to the operator. @default log the token file's path
@@ -60,7 +69,7 @@ interface GatewayParts {
   closeTimeoutMs: number;
   mqttUrl: string;
   api: ApiServer | undefined;
-  metrics: Registry;
+  metrics: Registry | undefined;
 }
 
 /** A running Sluice gateway. */
@@ -75,7 +84,7 @@ export class Gateway {
   readonly #closeTimeoutMs: number;
   readonly #mqttUrl: string;
   readonly #api: ApiServer | undefined;
-  readonly #metrics: Registry;
+  readonly #metrics: Registry | undefined;
   #closing: Promise<void> | undefined;
 
   private constructor(parts: GatewayParts) {
@@ -126,6 +135,10 @@ export class Gateway {
         ingest.publish(topic, payload);
       const onRoom = (): void => ingest.resume();
 
+      // Identities kept for recognising redeliveries: the broker's in-flight window, or the
+      // whole packet id space when it is not configured.
+      const identityWindow =
+        config.mqtt.inflightWindow > 0 ? Math.min(config.mqtt.inflightWindow, 65_535) : 65_535;
       const spools: (Spool | undefined)[] = [];
       cleanup.push(async () => {
         for (const spool of spools) await spool?.shutdown();
@@ -141,11 +154,38 @@ export class Gateway {
                 fsync: p.spool.fsync,
                 fsyncIntervalMs: p.spool.fsyncIntervalMs,
                 onFull: p.spool.onFull,
+                identityWindow,
+                readers: p.sinks.map((sink) => sink.name),
                 logger: logger.child({ pipeline: p.name, component: 'spool' }),
               })
             : undefined,
         );
       }
+
+      // Pipelines with workers: their pools start first (in parallel; 36–97 ms per worker).
+      const runners = await Promise.all(
+        config.pipelines.map((p, index) =>
+          p.workers.count === 0
+            ? undefined
+            : PoolChainRunner.start({
+                config: p,
+                modules: pipelineModules(index, p.rules, modules),
+                deadLetters,
+                counters,
+                publishCommand,
+                workerEntry: options.workerEntry,
+                logger: logger.child({ pipeline: p.name, component: 'workers' }),
+              }).catch((error: unknown) => {
+                throw new RuleLoadError(
+                  `pipelines[${index}].workers: the rule workers of "${p.name}" did not start: ${(error as Error).message}`,
+                  { cause: error },
+                );
+              }),
+        ),
+      );
+      cleanup.push(async () => {
+        for (const runner of runners) await runner?.close();
+      });
 
       const parts: PipelineParts[] = config.pipelines.map((pipelineConfig, index) => {
         const log = logger.child({ pipeline: pipelineConfig.name });
@@ -158,19 +198,37 @@ export class Gateway {
               log.warn({ depth }, 'outbox full: upstream is slower than ingest; pausing'),
             onLowWater: (depth) => log.info({ depth }, 'outbox below low water: resuming'),
           });
-        const sink = createSink(pipelineConfig, config.dataDir, log);
-        const forwarder = new Forwarder({
-          pipeline: pipelineConfig.name,
-          outbox,
-          sink,
-          deadLetters,
-          counters,
-          sinkName: `sink:${pipelineConfig.sink.type}`,
-          logger: log,
-        });
+        // One forwarder per sink, each reading the outbox through its own cursor.
+        const forwarders = pipelineConfig.sinks.map(
+          (sinkConfig) =>
+            new Forwarder({
+              pipeline: pipelineConfig.name,
+              outbox,
+              reader: outbox.reader(sinkConfig.name),
+              sink: createSink(pipelineConfig, sinkConfig, config.dataDir, log),
+              deadLetters,
+              counters,
+              sinkName: sinkConfig.name,
+              drain: {
+                maxInFlight: sinkConfig.maxInFlight,
+                latencyTargetMs: sinkConfig.latencyTargetMs,
+              },
+              logger: log.child({ sink: sinkConfig.name }),
+            }),
+        );
+        const runner = runners[index];
+        // On the gateway thread, rules resume from the spool's newest checkpoint (a refused
+        // state starts clean); rules on workers start clean (their state is not checkpointed).
+        const rules =
+          runner === undefined
+            ? createRuleInstances(index, pipelineConfig.rules, modules, log)
+            : [];
+        restoreRuleStates(rules, spool?.restoredCheckpoint?.rules, log);
         const pipeline = new Pipeline({
           config: pipelineConfig,
-          rules: createRuleInstances(index, pipelineConfig.rules, modules, log),
+          rules,
+          ...(runner === undefined ? {} : { runner }),
+          ...(spool === undefined ? {} : { checkpoints: spool, identityWindow }),
           outbox,
           gate,
           ids,
@@ -180,7 +238,7 @@ export class Gateway {
           onRoom,
           logger: log,
         });
-        return { pipeline, outbox, spool, sink, forwarder };
+        return { pipeline, outbox, spool, forwarders };
       });
 
       const router = new TopicRouter<IngestTarget>(
@@ -197,20 +255,32 @@ export class Gateway {
           subscriptions.set(filter, { filter, qos });
         }
       }
-      for (const part of parts) part.forwarder.start();
+      for (const part of parts) for (const forwarder of part.forwarders) forwarder.start();
       cleanup.push(async () => {
         for (const part of parts) {
-          part.pipeline.close();
-          await part.forwarder.drain(0);
-          await part.sink.close();
+          await part.pipeline.close();
+          for (const forwarder of part.forwarders) {
+            await forwarder.drain(0);
+            await forwarder.sink.close();
+          }
         }
       });
-      const metrics = createGatewayMetrics({
-        stats: () => collectStats(counters, parts, gate),
-        pipelines: parts.map((part) => part.pipeline),
-      });
       let api: ApiServer | undefined;
+      let metrics: Registry | undefined;
       if (config.api.enabled) {
+        // The API and its metrics registry (Hono, prom-client: ~25 MB resident together) load
+        // only when the API is on.
+        const [{ ApiServer }, { createGatewayMetrics }] = await Promise.all([
+          import('./http/api-server.js'),
+          import('./metrics/gateway-metrics.js'),
+        ]);
+        metrics = createGatewayMetrics({
+          stats: () => collectStats(counters, parts, gate, deadLetters.size()),
+          pipelines: parts.map((part) => part.pipeline),
+          ...(runners.some((r) => r !== undefined)
+            ? { partitions: (): PartitionFigures[] => runners.flatMap((r) => r?.partitions ?? []) }
+            : {}),
+        });
         api = await ApiServer.start(config, {
           logger: logger.child({ component: 'api' }),
           pipelines: parts.map((part) => part.pipeline),
@@ -282,14 +352,15 @@ export class Gateway {
 
   /** The counters and outbox depths now. */
   stats(): GatewayStats {
-    return collectStats(this.#counters, this.#parts, this.#gate);
+    return collectStats(this.#counters, this.#parts, this.#gate, this.#deadLetters.size());
   }
 
   /**
    * The gateway's Prometheus registry (served at `GET /metrics` by the API): gateway counters,
    * outbox and spool figures, per-rule series. `await gateway.metrics.metrics()` is the text.
+   * Undefined when the API is off (`api.enabled: false`): nothing could serve it.
    */
-  get metrics(): Registry {
+  get metrics(): Registry | undefined {
     return this.#metrics;
   }
 
@@ -314,12 +385,14 @@ export class Gateway {
       await Promise.all(this.#parts.map((part) => part.pipeline.finish(deadline.signal)));
       await this.#ingest.close();
       const remaining = Math.max(0, this.#closeTimeoutMs - (Date.now() - started));
-      await Promise.all(this.#parts.map((part) => part.forwarder.drain(remaining)));
+      await Promise.all(
+        this.#parts.flatMap((part) => part.forwarders.map((f) => f.drain(remaining))),
+      );
     } finally {
       clearTimeout(timer);
       for (const part of this.#parts) {
-        part.pipeline.close();
-        await part.sink.close();
+        await part.pipeline.close();
+        for (const forwarder of part.forwarders) await forwarder.sink.close();
         await part.spool?.shutdown();
       }
       await this.#deadLetters.close();

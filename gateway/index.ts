@@ -5,7 +5,13 @@
 
 export { SluiceError } from '../runtime/index.js';
 export { Gateway } from './gateway.js';
-export type { GatewayOptions, GatewayStats, PipelineStats, SpoolStats } from './gateway.js';
+export type {
+  GatewayOptions,
+  GatewayStats,
+  PipelineStats,
+  SinkStats,
+  SpoolStats,
+} from './gateway.js';
 export {
   loadConfig,
   resolveConfig,
@@ -25,6 +31,7 @@ export type {
   RuleConfig,
   SinkConfig,
   SpoolConfig,
+  WorkersConfig,
   FileSinkConfig,
   NatsSinkConfig,
   MqttSinkConfig,
@@ -47,6 +54,11 @@ export { Spool } from './spool/spool.js';
 export { resolveSpoolOptions, DEFAULT_SPOOL } from './spool/spool-options.js';
 export type { SpoolOptions, SpoolFsync, SpoolFullPolicy } from './spool/spool-options.js';
 export { SpoolOpenError, SpoolOptionsError, SpoolWriteError } from './spool/errors.js';
+export type {
+  CheckpointCapture,
+  CheckpointSource,
+  RestoredCheckpoint,
+} from './spool/spool-state.js';
 export { FileSink } from './sinks/file-sink.js';
 export type { FileSinkOptions } from './sinks/file-sink.js';
 export { NatsSink } from './sinks/nats-sink.js';

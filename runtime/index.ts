@@ -47,7 +47,7 @@ export type { ResolvedRuleModuleOptions, RuleModuleInfo, RuleModuleOptions } fro
 export { compileRule, sha256Hex } from './rule-module.js';
 export type { RuleModule } from './rule-module.js';
 
-export { RuleInstance, resolveRuleInstanceOptions } from './rule-instance.js';
+export { FUEL_GLOBAL, RuleInstance, resolveRuleInstanceOptions } from './rule-instance.js';
 export type { ResolvedRuleInstanceOptions, RuleInstanceOptions } from './rule-instance.js';
 
 export { isWasmComponent, readWasmModule } from './wasm-binary.js';

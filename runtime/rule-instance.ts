@@ -9,6 +9,9 @@ import { createEmptyFrame } from './frame.js';
 import { RuleMemory } from './rule-memory.js';
 import type { RuleModule } from './rule-module.js';
 
+/** Name of the exported i32 global a fuel-metered rule counts down (gateway/rules/fuel.ts). */
+export const FUEL_GLOBAL = 'sluice_fuel';
+
 /** Options of `RuleInstance.create`. */
 export interface RuleInstanceOptions {
   /** Name of the rule in errors. @default 'rule' */
@@ -19,6 +22,12 @@ export interface RuleInstanceOptions {
   onLog?: (level: number, message: string) => void;
   /** Receives the rule's metrics. @default ignore them */
   onMetric?: (name: string, value: number) => void;
+  /**
+   * Fuel per call, for a module metered at build time (it exports `sluice_fuel`): the count
+   * of function entries and loop iterations a call may run before the rule traps.
+   * @default undefined (no budget; a metered module then runs with ~2^31)
+   */
+  fuel?: number;
 }
 
 /** `RuleInstanceOptions` with every default filled in. */
@@ -27,6 +36,7 @@ export interface ResolvedRuleInstanceOptions {
   config: Uint8Array;
   onLog: ((level: number, message: string) => void) | undefined;
   onMetric: ((name: string, value: number) => void) | undefined;
+  fuel: number | undefined;
 }
 
 /** Fills defaults and checks `RuleInstanceOptions`; copies `config`. */
@@ -39,11 +49,18 @@ export function resolveRuleInstanceOptions(
       `config: expected the rule's configuration as CBOR bytes (a Uint8Array), got ${typeof config}`,
     );
   }
+  const fuel = options.fuel;
+  if (fuel !== undefined && (!Number.isInteger(fuel) || fuel < 1 || fuel > 0x7fffffff)) {
+    throw new RuntimeOptionsError(
+      `fuel: ${String(fuel)} is not a whole number from 1 to 2147483647 (units of function entries and loop iterations per call, e.g. 10000000)`,
+    );
+  }
   return {
     name: options.name ?? 'rule',
     config: config.slice(),
     onLog: options.onLog,
     onMetric: options.onMetric,
+    fuel,
   };
 }
 
@@ -80,6 +97,8 @@ export class RuleInstance {
   #posts: Partial<Record<RuleCall, PostFn>> = {};
   #pendingPost: PostFn | undefined;
   #pendingRet = 0;
+  /** The metered module's fuel counter, when a budget is set. */
+  #fuel: WebAssembly.Global | undefined;
 
   private constructor(mod: RuleModule, options: ResolvedRuleInstanceOptions) {
     this.#mod = mod;
@@ -126,6 +145,7 @@ export class RuleInstance {
     try {
       if (this.#pendingPost !== undefined) this.#runPost();
       const ptr = this.#copyIn(frame);
+      if (this.#fuel !== undefined) this.#fuel.value = this.#options.fuel;
       const ret = this.#process(ptr, frame.length, nowBig) >>> 0;
       return this.#readFrame(ret, 'process');
     } catch (error) {
@@ -139,6 +159,7 @@ export class RuleInstance {
     if (!this.#live) this.#revive();
     try {
       if (this.#pendingPost !== undefined) this.#runPost();
+      if (this.#fuel !== undefined) this.#fuel.value = this.#options.fuel;
       return this.#readFrame(this.#tick(nowBig) >>> 0, 'tick');
     } catch (error) {
       throw this.#fail(error, 'tick');
@@ -150,6 +171,7 @@ export class RuleInstance {
     if (!this.#live) this.#revive();
     try {
       if (this.#pendingPost !== undefined) this.#runPost();
+      if (this.#fuel !== undefined) this.#fuel.value = this.#options.fuel;
       return this.#readFrame(this.#flush() >>> 0, 'flush');
     } catch (error) {
       throw this.#fail(error, 'flush');
@@ -162,6 +184,7 @@ export class RuleInstance {
     let state: Uint8Array;
     try {
       if (this.#pendingPost !== undefined) this.#runPost();
+      if (this.#fuel !== undefined) this.#fuel.value = this.#options.fuel;
       state = this.#readList(this.#snapshot() >>> 0, 'snapshot').slice();
     } catch (error) {
       throw this.#fail(error, 'snapshot');
@@ -227,6 +250,17 @@ export class RuleInstance {
     }
     this.#posts = posts;
     this.#pendingPost = undefined;
+    this.#fuel = undefined;
+    if (this.#options.fuel !== undefined) {
+      const fuel = e[FUEL_GLOBAL];
+      if (!(fuel instanceof WebAssembly.Global)) {
+        throw new RuleInitError(
+          name,
+          `rule "${name}" has a fuel budget but its module is not metered (no "${FUEL_GLOBAL}" export): build it with fuel metering, or drop the fuel setting`,
+        );
+      }
+      this.#fuel = fuel;
+    }
     this.#memory.attach(e['memory'] as WebAssembly.Memory);
     this.#live = true;
     let message: string | undefined;
@@ -269,6 +303,7 @@ export class RuleInstance {
     try {
       if (this.#pendingPost !== undefined) this.#runPost();
       const ptr = this.#copyIn(state);
+      if (this.#fuel !== undefined) this.#fuel.value = this.#options.fuel;
       return this.#readResult(this.#restore(ptr, state.length) >>> 0, 'restore');
     } catch (error) {
       throw this.#fail(error, 'restore');
@@ -361,10 +396,15 @@ export class RuleInstance {
     this.#discard();
     if (error instanceof WebAssembly.RuntimeError || error instanceof RangeError) {
       // RangeError: V8 reports a Wasm stack overflow as "Maximum call stack size exceeded".
+      const fuel = this.#fuel;
+      const message =
+        fuel !== undefined && (fuel.value as number) < 0
+          ? `out of fuel (${this.#options.fuel} per call)`
+          : error.message;
       return new RuleTrapError(
         this.name,
         call,
-        `rule "${this.name}" trapped in ${call}${detail}: ${error.message}`,
+        `rule "${this.name}" trapped in ${call}${detail}: ${message}`,
         {
           cause: error,
         },

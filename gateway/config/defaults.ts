@@ -62,9 +62,15 @@ export const DEFAULT_PIPELINE = {
   outboxMaxRecords: 10_000,
 } as const;
 
+/** Defaults of a pipeline's `workers` section: off (rules on the gateway thread). */
+export const DEFAULT_WORKERS_CONFIG = {
+  count: 0,
+  ruleTimeoutMs: 1000,
+} as const;
+
 /** Defaults of a pipeline's `spool` section. Off by default: see docs/delivery.md. */
 export const DEFAULT_SPOOL_CONFIG = {
-  enabled: false,
+  enabled: true,
   maxBytes: 256 * 1024 * 1024,
   segmentBytes: 8 * 1024 * 1024,
   maxAgeMs: 0,

@@ -17,6 +17,7 @@ export type {
   HttpSinkConfig,
   SinkConfig,
   SpoolConfig,
+  WorkersConfig,
   FileSinkConfig,
   NatsSinkConfig,
   MqttSinkConfig,

@@ -10,6 +10,7 @@ import {
   BUILTIN_RULES,
   DEFAULT_HTTP_SINK,
   DEFAULT_PIPELINE,
+  DEFAULT_WORKERS_CONFIG,
   defaultPipelines,
   defaultRules,
 } from './defaults.js';
@@ -21,11 +22,19 @@ import {
   resolveFileSink,
   resolveMqttSink,
   resolveNatsSink,
+  SINK_COMMON_KEYS,
   SINK_TYPES,
   resolveSinkBreaker,
 } from './resolve-sink.js';
-import type { HttpSinkConfig, PipelineConfig, RuleConfig, SinkConfig } from './types.js';
+import type {
+  HttpSinkConfig,
+  PipelineConfig,
+  RuleConfig,
+  SinkConfig,
+  WorkersConfig,
+} from './types.js';
 import { resolveSpool } from './resolve-spool.js';
+import { resolveSinks, type SinkSection } from './resolve-sinks.js';
 
 const PIPELINE_KEYS = [
   'name',
@@ -35,15 +44,18 @@ const PIPELINE_KEYS = [
   'format',
   'rules',
   'sink',
+  'sinks',
   'commandTopic',
   'batch',
   'tickIntervalMs',
   'outboxMaxRecords',
   'spool',
+  'workers',
 ] as const;
-const RULE_KEYS = ['name', 'module', 'config'] as const;
+const RULE_KEYS = ['name', 'module', 'config', 'fuel'] as const;
 const SINK_KEYS = [
   'type',
+  ...SINK_COMMON_KEYS,
   'url',
   'format',
   'maxRecords',
@@ -138,6 +150,14 @@ function resolvePipeline(
     );
   }
   const b = check.section(at('batch'), p.batch, ['maxEvents', 'maxBytes', 'lingerMs']);
+  const sinks = resolveSinks(
+    check,
+    path,
+    p.sink,
+    p.sinks,
+    `sluice-sink-${hostname()}-${name}`,
+    (sinkPath, sinkRaw, clientId) => resolveSink(check, sinkPath, sinkRaw, clientId),
+  );
   return {
     name,
     topics,
@@ -151,7 +171,8 @@ function resolvePipeline(
       'a payload format',
     ),
     rules: resolveRules(check, at('rules'), p.rules),
-    sink: resolveSink(check, at('sink'), p.sink, `sluice-sink-${hostname()}-${name}`),
+    sinks,
+    sink: sinks[0] as SinkConfig,
     commandTopic,
     batch: {
       maxEvents: check.int(at('batch', 'maxEvents'), b.maxEvents, DEFAULT_PIPELINE.batchMaxEvents, {
@@ -188,6 +209,25 @@ function resolvePipeline(
       },
     ),
     spool: resolveSpool(check, at('spool'), p.spool),
+    workers: resolveWorkers(check, at('workers'), p.workers),
+  };
+}
+
+/** Resolves a pipeline's `workers` section. */
+function resolveWorkers(check: ConfigChecker, path: ConfigPath, raw: unknown): WorkersConfig {
+  const w = check.section(path, raw, ['count', 'ruleTimeoutMs']);
+  return {
+    count: check.int([...path, 'count'], w.count, DEFAULT_WORKERS_CONFIG.count, {
+      min: 0,
+      max: 256,
+      unit: 'worker threads',
+    }),
+    ruleTimeoutMs: check.int(
+      [...path, 'ruleTimeoutMs'],
+      w.ruleTimeoutMs,
+      DEFAULT_WORKERS_CONFIG.ruleTimeoutMs,
+      { min: 1, max: 600_000, unit: MS },
+    ),
   };
 }
 
@@ -249,7 +289,19 @@ function resolveRules(check: ConfigChecker, path: ConfigPath, raw: unknown): Rul
     const params: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(config))
       params[key] = check.plain([...at('config'), key], value);
-    rules.push({ name, module, config: params });
+    const fuel =
+      r.fuel === undefined || r.fuel === null
+        ? undefined
+        : check.int(at('fuel'), r.fuel, 0, {
+            min: 1000,
+            max: 2_147_483_647,
+            unit: 'units of fuel (function entries and loop iterations per call)',
+          });
+    rules.push(
+      fuel === undefined
+        ? { name, module, config: params }
+        : { name, module, config: params, fuel },
+    );
   }
   return rules;
 }
@@ -303,7 +355,7 @@ function resolveSink(
   path: ConfigPath,
   raw: unknown,
   mqttClientId: string,
-): SinkConfig {
+): SinkSection {
   const peeked = peekSinkType(raw);
   if (peeked === 'file') return resolveFileSink(check, path, raw);
   if (peeked === 'nats') return resolveNatsSink(check, path, raw);

@@ -44,12 +44,16 @@ export const DEFAULT_MQTT_SINK = {
   retryMaxDelayMs: 10_000,
 } as const;
 
+/** Keys every sink section accepts (resolved in resolve-sinks.ts). */
+export const SINK_COMMON_KEYS = ['name', 'maxInFlight', 'latencyTargetMs'] as const;
+
 /** The sink types a pipeline may name. */
 export const SINK_TYPES = ['http', 'file', 'nats', 'mqtt'] as const;
 
 const MS = 'milliseconds';
 const FILE_KEYS = [
   'type',
+  ...SINK_COMMON_KEYS,
   'path',
   'maxFileBytes',
   'maxFiles',
@@ -61,6 +65,7 @@ const FILE_KEYS = [
 ] as const;
 const NATS_KEYS = [
   'type',
+  ...SINK_COMMON_KEYS,
   'servers',
   'subject',
   'timeoutMs',
@@ -75,6 +80,7 @@ const NATS_KEYS = [
 
 const MQTT_KEYS = [
   'type',
+  ...SINK_COMMON_KEYS,
   'url',
   'clientId',
   'protocolVersion',

@@ -62,6 +62,11 @@ export interface RuleConfig {
   module: string;
   /** Rule parameters, passed to the rule's `init` as CBOR. @default {} */
   config: Record<string, unknown>;
+  /**
+   * Fuel per call (function entries + loop iterations): the module is metered when loaded (needs
+   * binaryen) and traps once a call used it up. @default undefined (no metering)
+   */
+  fuel?: number;
 }
 
 /** Upstream HTTP sink. */
@@ -189,7 +194,27 @@ export interface SinkBreakerConfig {
   maxCooldownMs: number;
 }
 
-export type SinkConfig = HttpSinkConfig | FileSinkConfig | NatsSinkConfig | MqttSinkConfig;
+/** Fields every sink has, whatever its type. */
+export interface SinkCommonConfig {
+  /**
+   * Unique within the pipeline: names the sink's cursor in the spool, its stats and metrics, and
+   * its dead letters (`rule: "sink:<name>"`).
+   * @default the type (`http`), or `<type>-<index>` when the pipeline has several sinks of that type
+   */
+  name: string;
+  /**
+   * Most batches in flight to this sink at once (the adaptive drain grows towards it while
+   * upstream keeps up); 1 sends one batch at a time and keeps the order of batches upstream.
+   * The file sink always uses 1. @default 4
+   */
+  maxInFlight: number;
+  /** A send (retries included) slower than this halves the batches in flight. @default 1000 */
+  latencyTargetMs: number;
+}
+
+/** One sink of a pipeline: its type's section plus the common fields. */
+export type SinkConfig = (HttpSinkConfig | FileSinkConfig | NatsSinkConfig | MqttSinkConfig) &
+  SinkCommonConfig;
 
 /** The durable disk spool of a pipeline (in `<dataDir>/spool/<pipeline name>`). */
 export interface SpoolConfig {
@@ -223,6 +248,12 @@ export interface PipelineConfig {
   format: 'json' | 'cbor' | 'unknown';
   /** Rules, applied in order. @default threshold → window-stats */
   rules: RuleConfig[];
+  /**
+   * Where the outputs go: every sink gets every record, each from its own cursor (`sink:` in
+   * the file is the one-sink shorthand of `sinks:`). @default one HTTP sink
+   */
+  sinks: SinkConfig[];
+  /** The first of `sinks` (the same object). */
   sink: SinkConfig;
   /** Topic for `device` outputs; `{key}` is replaced by the record's key. @default 'devices/{key}/commands' */
   commandTopic: string;
@@ -241,6 +272,16 @@ export interface PipelineConfig {
   outboxMaxRecords: number;
   /** The disk spool (replaces the in-memory outbox when enabled). */
   spool: SpoolConfig;
+  /** The rules on worker threads, partitioned by device key (off by default). */
+  workers: WorkersConfig;
+}
+
+/** A pipeline's rule worker pool (`gateway/partition`). */
+export interface WorkersConfig {
+  /** Worker threads running the rules; 0 = on the gateway thread. @default 0 */
+  count: number;
+  /** Time budget of one call into a worker's rules (a batch, a tick); past it the worker is replaced and the batch's events dead-lettered (`RULE_TIMEOUT`). @default 1000 */
+  ruleTimeoutMs: number;
 }
 
 /** The HTTP API (rule lifecycle). */

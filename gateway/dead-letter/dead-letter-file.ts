@@ -13,6 +13,7 @@ import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { DeadLetterWriteError } from './errors.js';
+import { DeadLetterCounter, type DeadLetterSize } from './dead-letter-size.js';
 
 /** One dead letter, before serialization. */
 export interface DeadLetter {
@@ -133,6 +134,7 @@ export class DeadLetterFile {
   #lines: string[] = [];
   #chars = 0;
   #count = 0;
+  #counter: DeadLetterCounter | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #failed: Error | undefined;
   #closing: Promise<void> | undefined;
@@ -220,6 +222,15 @@ export class DeadLetterFile {
   /** The file's path. */
   get path(): string {
     return this.#path;
+  }
+
+  /**
+   * What the file holds now (records and bytes, written ones plus those buffered), for the stats.
+   */
+  size(): DeadLetterSize {
+    this.#counter ??= new DeadLetterCounter(this.#path);
+    const written = this.#counter.measure();
+    return { records: written.records + this.#lines.length, bytes: written.bytes + this.#chars };
   }
 
   /** Dead letters added since the file was opened. */

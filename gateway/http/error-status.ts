@@ -23,6 +23,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   RULE_RESTORE_FAILED: 409,
   RULE_TRAP: 409,
   RULE_INIT_FAILED: 422,
+  PIPELINE_ON_WORKERS: 409,
 };
 
 /** Validation reasons with a status of their own (an oversized module is a 413, like an oversized body). */

@@ -23,6 +23,8 @@
 /** The narrow slice of MQTT.js's client this gate touches. */
 export interface AckGateClient {
   readonly connected: boolean;
+  /** The current connection's stream (acks of packets the publish tap took are written to it). */
+  readonly stream?: { write(chunk: Uint8Array): boolean };
   /** Private in MQTT.js 5.16.0 (`client.js`, `_sendPacket(packet, cb, cbStorePut, noStore)`). */
   _sendPacket: SendPacket;
 }
@@ -49,6 +51,10 @@ export class AckTicket {
   readonly packets: OutgoingPacket[] = [];
   /** ...if the connection they belong to (same index) is still the current one. */
   readonly generations: number[] = [];
+  /** Message ids of QoS 1 messages the publish tap took (MQTT.js never saw them): PUBACKs to write. */
+  readonly tapped: number[] = [];
+  /** The connection generation of each of `tapped`. */
+  readonly tappedGenerations: number[] = [];
   /** The generation of the messages counted in `heldCount`. */
   heldGeneration = 0;
   /** Messages of this batch that arrived on connection `heldGeneration`. */
@@ -64,7 +70,10 @@ export class AckGate {
   /** The connection generation each message id was last received on. */
   readonly #receivedOn = new Int32Array(MESSAGE_IDS);
   #generation = 1;
+  /** 1 where the publish tap took the message with that id. */
+  readonly #tapped = new Uint8Array(MESSAGE_IDS);
   #held = 0;
+  #holds = 0;
   #client: AckGateClient | undefined;
   #send: SendPacket | undefined;
 
@@ -107,9 +116,28 @@ export class AckGate {
     return this.#generation;
   }
 
-  /** Notes that a QoS 1/2 message with this id arrived on the current connection. */
-  received(messageId: number): void {
+  /**
+   * Notes that a QoS 1/2 message with this id arrived on the current connection; `tapped`: the
+   * publish tap took it, so MQTT.js will not ack it and this gate writes its PUBACK itself.
+   */
+  received(messageId: number, tapped = false): void {
     this.#receivedOn[messageId] = this.#generation;
+    this.#tapped[messageId] = tapped ? 1 : 0;
+  }
+
+  /** Calls of `hold` so far (ingest tells whether a message was held at all). */
+  get holds(): number {
+    return this.#holds;
+  }
+
+  /**
+   * Writes the PUBACK of a tapped message that no batch holds (its topic is routed nowhere, or
+   * it was dead-lettered on arrival), as MQTT.js acks such messages at once.
+   */
+  ackNow(messageId: number): void {
+    if (this.#client?.connected !== true || this.#receivedOn[messageId] !== this.#generation)
+      return;
+    this.#client.stream?.write(pubacks([messageId], 1));
   }
 
   /** A ticket for a new batch. */
@@ -120,6 +148,11 @@ export class AckGate {
   /** Makes the ack of `messageId` wait for `ticket` to commit. */
   hold(ticket: AckTicket, messageId: number): void {
     this.#owner[messageId] = ticket;
+    this.#holds++;
+    if (this.#tapped[messageId] === 1) {
+      ticket.tapped.push(messageId);
+      ticket.tappedGenerations.push(this.#generation);
+    }
     ticket.count++;
     if (ticket.heldGeneration !== this.#generation) {
       ticket.heldGeneration = this.#generation;
@@ -150,6 +183,7 @@ export class AckGate {
     }
     packets.length = 0;
     generations.length = 0;
+    if (ticket.tapped.length > 0) this.#writeTapped(ticket, connected ? generation : -1);
   }
 
   /** The connection dropped: every held ack is now stale. */
@@ -157,4 +191,36 @@ export class AckGate {
     this.#generation++;
     this.#held = 0;
   }
+
+  /** Writes PUBACKs of the ticket's tapped messages received on connection `generation`. */
+  #writeTapped(ticket: AckTicket, generation: number): void {
+    const ids = ticket.tapped;
+    const generations = ticket.tappedGenerations;
+    let current = 0;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i] as number;
+      if (this.#owner[id] === ticket) this.#owner[id] = undefined;
+      // Compacts in place to the ids whose connection is still the current one.
+      if (generations[i] === generation && this.#receivedOn[id] === generation) ids[current++] = id;
+    }
+    if (current > 0) this.#client?.stream?.write(pubacks(ids, current));
+    ids.length = 0;
+    generations.length = 0;
+  }
+}
+
+/**
+ * PUBACKs of the first `count` ids, back to back for one write: type 4, remaining length 2, the
+ * packet id [MQTT-3.4]; MQTT 5 may omit the reason code and properties on success [MQTT-3.4.2.1].
+ */
+function pubacks(ids: readonly number[], count: number): Buffer {
+  const acks = Buffer.allocUnsafe(count * 4);
+  for (let i = 0, n = 0; i < count; i++, n += 4) {
+    const id = ids[i] as number;
+    acks[n] = 0x40;
+    acks[n + 1] = 2;
+    acks[n + 2] = id >> 8;
+    acks[n + 3] = id & 0xff;
+  }
+  return acks;
 }

@@ -16,6 +16,12 @@ export interface IngestTarget {
     messageId: number,
     time: number,
   ): boolean;
+  /**
+   * For a QoS 1/2 message the broker redelivers (DUP set): whether its event is already in the
+   * pipeline's checkpointed state (recognised by packet id and a hash of topic + payload). If
+   * so, its ack is held with the current batch and the event is not processed again.
+   */
+  redelivered(topic: string, payload: Uint8Array, messageId: number): boolean;
   /** Cuts the current batch if it holds QoS 1/2 messages (the broker's in-flight window is full). */
   cutHeld(): void;
 }

@@ -10,6 +10,9 @@
  * cut as soon as the held acks reach the broker's in-flight window (`inflightLimit`), which would
  * otherwise stall the broker's flow to us until the linger timer fires.
  *
+ * A redelivered QoS 1/2 message (DUP set) whose event the pipeline's restored checkpoint already
+ * holds is acknowledged with the current batch but not processed again (`redeliveredSkipped`).
+ *
  * A message goes to the first pipeline (in configuration order) whose filter matches its topic.
  */
 import { connect } from 'mqtt';
@@ -23,7 +26,12 @@ import type { AckGateClient } from './ack-gate.js';
 import type { IngestTarget } from './ingest-target.js';
 import { clientOptions, subscribe, waitForConnect } from './mqtt-connection.js';
 import type { IngestSubscription } from './mqtt-connection.js';
+import { PublishTap } from './publish-tap.js';
+import type { PublishSink, TapClient } from './publish-tap.js';
+import { TopicCache } from './topic-cache.js';
 import type { Route, TopicRouter } from './topic-router.js';
+
+const utf8 = new TextDecoder();
 
 /** Options of {@link MqttIngest.create}. */
 export interface MqttIngestOptions {
@@ -56,6 +64,8 @@ export const DEFAULT_INFLIGHT_LIMIT_V4 = 20;
 export class MqttIngest {
   readonly #client: MqttClient;
   readonly #router: TopicRouter<IngestTarget>;
+  readonly #topics: TopicCache<IngestTarget>;
+  readonly #tap: PublishTap;
   readonly #targets: readonly IngestTarget[];
   readonly #gate: AckGate;
   readonly #counters: Counters;
@@ -81,6 +91,8 @@ export class MqttIngest {
   ) {
     this.#client = client;
     this.#router = options.router;
+    this.#topics = new TopicCache(options.router);
+    this.#tap = new PublishTap(this.#tapSink, options.mqtt.protocolVersion);
     this.#targets = options.targets;
     this.#gate = options.gate;
     this.#counters = options.counters;
@@ -104,6 +116,7 @@ export class MqttIngest {
     const client = connect(options.url, clientOptions(mqtt));
     const ingest = new MqttIngest(client, options, inflightLimit, logger);
     options.gate.attach(client as unknown as AckGateClient);
+    ingest.#tap.attach(client as unknown as TapClient);
     client.handleMessage = ingest.#handleMessage;
     client.on('close', ingest.#onClose);
     client.on('connect', (connack) => {
@@ -153,27 +166,14 @@ export class MqttIngest {
 
   /** Resumes reading after a pipeline freed room (pass as the pipelines' room listener). */
   readonly resume = (): void => {
+    this.#tap.resume();
     const packet = this.#pendingPacket;
     if (packet === undefined || this.#stopped) return;
     const route = this.#pendingRoute as Route<IngestTarget>;
     const callback = this.#pendingCallback as (error?: Error) => void;
     // A QoS 1/2 message from a dropped connection is redelivered by the broker: do not append it.
     const stale = packet.qos !== 0 && this.#pendingGeneration !== this.#gate.generation;
-    if (!stale) {
-      if (
-        !route.target.append(
-          route.topic,
-          route.key,
-          packet.payload as Buffer,
-          packet.qos,
-          packet.messageId ?? 0,
-          Date.now(),
-        )
-      ) {
-        return;
-      }
-      this.#counters.received++;
-    }
+    if (!stale && !this.#offer(route, packet)) return;
     this.#pendingPacket = undefined;
     this.#pendingRoute = undefined;
     this.#pendingCallback = undefined;
@@ -198,6 +198,7 @@ export class MqttIngest {
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#tap.stop();
     if (this.#pendingPacket !== undefined) {
       if (this.#pendingPacket.qos === 0) this.#dropQos0(this.#pendingPacket.topic);
       this.#pendingPacket = undefined;
@@ -253,25 +254,64 @@ export class MqttIngest {
       callback();
       return;
     }
-    if (
-      !route.target.append(
-        route.topic,
-        route.key,
-        packet.payload as Buffer,
-        qos,
-        packet.messageId ?? 0,
-        Date.now(),
-      )
-    ) {
+    if (!this.#offer(route, packet)) {
       this.#pendingPacket = packet;
       this.#pendingRoute = route;
       this.#pendingCallback = callback;
       this.#pendingGeneration = this.#gate.generation;
       return;
     }
-    this.#counters.received++;
     if (qos !== 0 && this.#gate.held >= this.#inflightLimit) this.#cutHeld();
     callback();
+  };
+
+  /** Hands the message to its pipeline; false when the pipeline has no room. */
+  #offer(route: Route<IngestTarget>, packet: IPublishPacket): boolean {
+    const payload = packet.payload as Buffer;
+    const id = packet.messageId ?? 0;
+    if (packet.dup && packet.qos !== 0 && route.target.redelivered(route.topic, payload, id)) {
+      this.#counters.redeliveredSkipped++;
+      return true;
+    }
+    if (!route.target.append(route.topic, route.key, payload, packet.qos, id, Date.now())) {
+      return false;
+    }
+    this.#counters.received++;
+    return true;
+  }
+
+  /** QoS 0/1 PUBLISH packets taken off the socket by the publish tap (the hot path). */
+  readonly #tapSink: PublishSink = {
+    publish: (chunk, topicStart, topicEnd, payloadStart, payloadEnd, qos, messageId, dup) => {
+      const gate = this.#gate;
+      if (qos !== 0) gate.received(messageId, true);
+      if (this.#stopped) return false;
+      const route = this.#topics.route(chunk, topicStart, topicEnd);
+      if (route === null) {
+        this.#unrouted(utf8.decode(chunk.subarray(topicStart, topicEnd)));
+        if (qos !== 0) gate.ackNow(messageId);
+        return true;
+      }
+      const holds = gate.holds;
+      const payload = chunk.subarray(payloadStart, payloadEnd);
+      if (dup && qos !== 0 && route.target.redelivered(route.topic, payload, messageId)) {
+        this.#counters.redeliveredSkipped++;
+        return true;
+      }
+      if (!route.target.append(route.topic, route.key, payload, qos, messageId, Date.now())) {
+        return false;
+      }
+      this.#counters.received++;
+      if (qos !== 0) {
+        // Not held (dead-lettered on arrival): acknowledge at once, as MQTT.js would.
+        if (gate.holds === holds) gate.ackNow(messageId);
+        else if (gate.held >= this.#inflightLimit) this.#cutHeld();
+      }
+      return true;
+    },
+    abandoned: (qos) => {
+      if (qos === 0) this.#dropQos0('(taken off the socket)');
+    },
   };
 
   readonly #onClose = (): void => {

@@ -5,10 +5,13 @@
  * Nothing is updated on the hot path here: the pipelines only bump plain numeric fields once per
  * rule call, and labels and text are built at scrape time.
  */
-import { Counter, Gauge, Registry, Summary } from 'prom-client';
+import { Registry, Summary } from 'prom-client';
 import type { GatewayStats } from '../gateway-stats.js';
+import type { PartitionFigures } from '../partition/index.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { RuleStats } from '../pipeline/rule-stats.js';
+import { counter, gauge } from './metric-collectors.js';
+import { registerSinkMetrics } from './sink-metrics.js';
 
 /** The quantiles of `sluice_rule_batch_duration_seconds`. */
 export const RULE_LATENCY_QUANTILES: readonly number[] = [0.5, 0.99];
@@ -22,6 +25,8 @@ export interface GatewayMetricsSources {
   stats: () => GatewayStats;
   /** The running pipelines (their rule figures and instances). */
   pipelines: readonly Pipeline[];
+  /** Pipelines whose rules run on worker threads (memory per partition, timeouts). @default none */
+  partitions?: () => readonly PartitionFigures[];
 }
 
 /** One rule position, as labelled in the per-rule series. */
@@ -76,49 +81,10 @@ class RuleLatencySummary extends Summary<'pipeline' | 'rule'> {
   }
 }
 
-/** A counter whose values are read from `read` at scrape time. */
-function counter<L extends string>(
-  registry: Registry,
-  name: string,
-  help: string,
-  labelNames: readonly L[],
-  read: (set: (labels: Partial<Record<L, string>>, value: number) => void) => void,
-): void {
-  new Counter<L>({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    collect() {
-      this.reset();
-      read((labels, value) => this.inc(labels, value));
-    },
-  });
-}
-
-/** A gauge whose values are read from `read` at scrape time. */
-function gauge<L extends string>(
-  registry: Registry,
-  name: string,
-  help: string,
-  labelNames: readonly L[],
-  read: (set: (labels: Partial<Record<L, string>>, value: number) => void) => void,
-): void {
-  new Gauge<L>({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    collect() {
-      this.reset();
-      read((labels, value) => this.set(labels, value));
-    },
-  });
-}
-
 /**
- * Builds the registry of one gateway: gateway counters (`sluice_received_total`, …), outbox and
- * spool gauges by pipeline, and per-rule series labelled by pipeline and rule (calls, events
+ * Builds the registry of one gateway: gateway counters (`sluice_received_total`, …), the
+ * dead-letter file's size, outbox and spool gauges by pipeline, per-sink series (sink-metrics.ts),
+ * and per-rule series labelled by pipeline and rule (calls, events
  * in/out, errors by code, CPU time, batch duration quantiles, memory pages, restarts).
  * Serve it with `registry.metrics()` and `registry.contentType`.
  */
@@ -156,6 +122,11 @@ export function createGatewayMetrics(sources: GatewayMetricsSources): Registry {
       'sluice_rejected_total',
       'Output records refused for good upstream (dead-lettered)',
     ],
+    [
+      'redeliveredSkipped',
+      'sluice_redelivered_skipped_total',
+      'Redelivered QoS 1/2 messages already in the restored rule state (acknowledged, skipped)',
+    ],
   ];
   for (const [field, name, help] of totals) {
     counter(registry, name, help, [], (set) => set({}, stats()[field] as number));
@@ -167,6 +138,17 @@ export function createGatewayMetrics(sources: GatewayMetricsSources): Registry {
     [],
     (set) => set({}, stats().awaitingAck),
   );
+  gauge(
+    registry,
+    'sluice_dead_letter_records',
+    'Dead letters the dead-letter file holds',
+    [],
+    (set) => set({}, stats().deadLetterRecords),
+  );
+  gauge(registry, 'sluice_dead_letter_bytes', 'Bytes of the dead-letter file', [], (set) =>
+    set({}, stats().deadLetterBytes),
+  );
+  registerSinkMetrics(registry, stats);
 
   const perPipeline = (
     name: string,
@@ -234,6 +216,18 @@ export function createGatewayMetrics(sources: GatewayMetricsSources): Registry {
     (p) => p.spool?.corruptRecords,
   );
   perPipeline(
+    'sluice_spool_checkpoints_total',
+    'Rule-state checkpoints (state entries) written to the spool',
+    'counter',
+    (p) => p.spool?.checkpoints,
+  );
+  perPipeline(
+    'sluice_spool_written_bytes_total',
+    'Bytes written to the spool files (records and state entries)',
+    'counter',
+    (p) => p.spool?.bytesWritten,
+  );
+  perPipeline(
     'sluice_spool_oldest_age_seconds',
     'Age of the oldest record not yet sent (upper bound)',
     'gauge',
@@ -289,7 +283,7 @@ export function createGatewayMetrics(sources: GatewayMetricsSources): Registry {
   );
   perRule(
     'sluice_rule_cpu_seconds_total',
-    'Time spent inside the rule calls (synchronous on the gateway thread)',
+    'Time spent inside the rule calls (on the gateway thread, or summed over the rule workers)',
     'counter',
     (r) => r.stats.callMs / 1000,
   );
@@ -317,5 +311,58 @@ export function createGatewayMetrics(sources: GatewayMetricsSources): Registry {
     },
   );
   new RuleLatencySummary(registry, positions);
+  if (sources.partitions !== undefined) partitionSeries(registry, sources.partitions);
   return registry;
+}
+
+/** Per-partition memory of each rule, and the watchdog's figures, of the rule worker pools. */
+function partitionSeries(registry: Registry, sources: () => readonly PartitionFigures[]): void {
+  const labels = ['pipeline', 'rule', 'partition'] as const;
+  gauge(
+    registry,
+    'sluice_rule_partition_memory_pages',
+    'Pages (64 KiB) of a rule instance memory in one worker partition (0 while discarded after a trap)',
+    labels,
+    (set) => {
+      for (const chain of sources()) {
+        for (const m of chain.memory()) {
+          set({ pipeline: chain.pipeline, rule: m.rule, partition: String(m.partition) }, m.pages);
+        }
+      }
+    },
+  );
+  gauge(
+    registry,
+    'sluice_rule_partition_memory_max_pages',
+    'Declared maximum pages of a rule memory (growth past it fails: the rule traps)',
+    labels,
+    (set) => {
+      for (const chain of sources()) {
+        for (const m of chain.memory()) {
+          set(
+            { pipeline: chain.pipeline, rule: m.rule, partition: String(m.partition) },
+            m.maximumPages,
+          );
+        }
+      }
+    },
+  );
+  counter(
+    registry,
+    'sluice_rule_timeouts_total',
+    'Calls into a partition of rules that overran ruleTimeoutMs (the worker was replaced)',
+    ['pipeline'],
+    (set) => {
+      for (const chain of sources()) set({ pipeline: chain.pipeline }, chain.timeouts);
+    },
+  );
+  counter(
+    registry,
+    'sluice_rule_worker_restarts_total',
+    'Rule worker threads replaced after a timeout or a crash',
+    ['pipeline'],
+    (set) => {
+      for (const chain of sources()) set({ pipeline: chain.pipeline }, chain.workerRestarts);
+    },
+  );
 }

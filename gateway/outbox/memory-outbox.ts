@@ -4,10 +4,11 @@
  * upstream acknowledges them. When it fills, the pipeline stops committing batches, ingest stops
  * reading the socket and the broker keeps the unacknowledged messages: the backpressure chain.
  */
-import { FRAME_HEADER_BYTES, FRAME_MAGIC } from '../../runtime/index.js';
+import { FRAME_HEADER_BYTES } from '../../runtime/index.js';
 import { OutboxOptionsError } from './errors.js';
-import { RecordsWaiter, type ReadyState } from './records-waiter.js';
-import type { Outbox, OutboxBatch } from './outbox.js';
+import { MemoryOutboxReader, recordSize } from './memory-outbox-reader.js';
+import type { HeldRun, MemoryLog } from './memory-outbox-reader.js';
+import type { Outbox, OutboxReader } from './outbox.js';
 
 /** Options of a {@link MemoryOutbox}. */
 export interface MemoryOutboxOptions {
@@ -51,51 +52,28 @@ export function resolveMemoryOutboxOptions(
   return { capacity, lowWater, onHighWater: options.onHighWater, onLowWater: options.onLowWater };
 }
 
-/** A run of consecutive records inside one offered frame. */
-interface Segment {
-  frame: Uint8Array;
-  /** Byte offset of the first record. */
-  start: number;
-  /** Byte offset after the last record. */
-  end: number;
-  count: number;
-  /** When the segment was accepted (for linger). */
-  since: number;
-}
-
-function recordSize(frame: Uint8Array, pos: number): number {
-  return (
-    ((frame[pos] as number) |
-      ((frame[pos + 1] as number) << 8) |
-      ((frame[pos + 2] as number) << 16) |
-      ((frame[pos + 3] as number) << 24)) >>>
-    0
-  );
-}
-
 /** The in-memory {@link Outbox}. */
 export class MemoryOutbox implements Outbox {
   readonly #capacity: number;
   readonly #lowWater: number;
   readonly #onHighWater: ((depth: number) => void) | undefined;
   readonly #onLowWater: ((depth: number) => void) | undefined;
-  readonly #segments: Segment[] = [];
-  #head = 0;
-  readonly #taken: OutboxBatch[] = [];
-  #depth = 0;
-  #peak = 0;
-  #ready = 0;
-  #readyBytes = 0;
-  #full = false;
-  #closed = false;
-  #roomWaiters: (() => void)[] = [];
-  readonly #recordsWaiter = new RecordsWaiter();
-  readonly #readyState: ReadyState = {
-    closed: () => this.#closed,
-    ready: () => this.#ready,
-    readyBytes: () => this.#readyBytes,
-    readySince: () => (this.#segments[this.#head] as Segment).since,
+  /** What the readers see; the outbox updates it in place. */
+  readonly #log: MemoryLog = {
+    runs: [],
+    base: 0,
+    nextSeq: 0,
+    acceptedBytes: 0,
+    closed: false,
+    released: () => this.#release(),
   };
+  /** Sequence number of the oldest held record. */
+  #heldSeq = 0;
+  #heldBytes = 0;
+  readonly #readers: MemoryOutboxReader[] = [];
+  #peak = 0;
+  #full = false;
+  #roomWaiters: (() => void)[] = [];
 
   constructor(options?: MemoryOutboxOptions) {
     const resolved = resolveMemoryOutboxOptions(options);
@@ -108,29 +86,49 @@ export class MemoryOutbox implements Outbox {
   get capacity(): number {
     return this.#capacity;
   }
+  /** Records held: accepted and not yet acknowledged by every reader. */
   get depth(): number {
-    return this.#depth;
+    return this.#log.nextSeq - this.#heldSeq;
   }
   get peakDepth(): number {
     return this.#peak;
   }
-  get ready(): number {
-    return this.#ready;
-  }
-  /** Bytes of the ready records. */
-  get readyBytes(): number {
-    return this.#readyBytes;
-  }
   get closed(): boolean {
-    return this.#closed;
+    return this.#log.closed;
+  }
+  get readers(): readonly OutboxReader[] {
+    return this.#readers;
+  }
+
+  reader(name: string): OutboxReader {
+    for (const reader of this.#readers) if (reader.name === name) return reader;
+    // The oldest record held: inside the oldest run when other readers acknowledged part of it.
+    const oldest = this.#log.runs[0];
+    let pos = -1;
+    let skipped = 0;
+    if (oldest !== undefined && this.#heldSeq > oldest.firstSeq) {
+      pos = oldest.start;
+      for (let i = oldest.firstSeq; i < this.#heldSeq; i++) pos += recordSize(oldest.frame, pos);
+      skipped = pos - oldest.start;
+    }
+    const reader = new MemoryOutboxReader(
+      name,
+      this.#log,
+      this.#log.base,
+      pos,
+      this.#heldSeq,
+      this.#log.acceptedBytes - this.#heldBytes + skipped,
+    );
+    this.#readers.push(reader);
+    return reader;
   }
 
   offer(frame: Uint8Array, skip = 0): number {
-    if (this.#closed || this.#full) return 0;
+    if (this.#log.closed || this.#full) return 0;
     const total = new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getUint32(4, true);
     const available = total - skip;
     if (available <= 0) return 0;
-    const room = this.#capacity - this.#depth;
+    const room = this.#capacity - this.depth;
     const accepted = available < room ? available : room;
     let pos = FRAME_HEADER_BYTES;
     for (let i = 0; i < skip; i++) pos += recordSize(frame, pos);
@@ -140,139 +138,66 @@ export class MemoryOutbox implements Outbox {
     } else {
       for (let i = 0; i < accepted; i++) pos += recordSize(frame, pos);
     }
-    this.#segments.push({ frame, start, end: pos, count: accepted, since: Date.now() });
-    this.#depth += accepted;
-    if (this.#depth > this.#peak) this.#peak = this.#depth;
-    this.#ready += accepted;
-    this.#readyBytes += pos - start;
-    if (this.#depth >= this.#capacity) {
+    this.#log.runs.push({
+      frame,
+      start,
+      end: pos,
+      count: accepted,
+      firstSeq: this.#log.nextSeq,
+      since: Date.now(),
+    });
+    this.#log.nextSeq += accepted;
+    this.#log.acceptedBytes += pos - start;
+    this.#heldBytes += pos - start;
+    const depth = this.depth;
+    if (depth > this.#peak) this.#peak = depth;
+    if (depth >= this.#capacity) {
       this.#full = true;
-      this.#onHighWater?.(this.#depth);
+      this.#onHighWater?.(depth);
     }
-    this.#recordsWaiter.check(this.#readyState);
+    for (const reader of this.#readers) reader.check();
     return accepted;
   }
 
   waitForRoom(): Promise<void> {
-    if (!this.#full || this.#closed) return Promise.resolve();
+    if (!this.#full || this.#log.closed) return Promise.resolve();
     return new Promise((resolve) => this.#roomWaiters.push(resolve));
   }
 
-  take(maxRecords: number, maxBytes: number): OutboxBatch | undefined {
-    if (this.#ready === 0) return undefined;
-    const segments = this.#segments;
-    // Pass 1: how much to take, splitting the last segment when needed.
-    let count = 0;
-    let bytes = 0;
-    let index = this.#head;
-    let whole = 0;
-    let splitEnd = -1;
-    let splitCount = 0;
-    while (index < segments.length && count < maxRecords) {
-      const segment = segments[index] as Segment;
-      const segmentBytes = segment.end - segment.start;
-      if (count + segment.count <= maxRecords && bytes + segmentBytes <= maxBytes) {
-        count += segment.count;
-        bytes += segmentBytes;
-        whole++;
-        index++;
-        continue;
-      }
-      // Part of this segment: records while both limits hold (always at least one overall).
-      let pos = segment.start;
-      let n = 0;
-      while (n < segment.count && count + n < maxRecords) {
-        const size = recordSize(segment.frame, pos);
-        if (bytes + size > maxBytes && count + n > 0) break;
-        bytes += size;
-        pos += size;
-        n++;
-      }
-      count += n;
-      if (n === segment.count) {
-        whole++;
-      } else if (n > 0) {
-        splitEnd = pos;
-        splitCount = n;
-      }
-      break;
-    }
-    // Pass 2: build the batch frame (no copy when it is exactly one offered frame).
-    let frame: Uint8Array;
-    const first = segments[this.#head] as Segment;
-    if (
-      whole === 1 &&
-      splitCount === 0 &&
-      first.start === FRAME_HEADER_BYTES &&
-      first.end === first.frame.byteLength
-    ) {
-      frame = first.frame;
-    } else {
-      frame = new Uint8Array(FRAME_HEADER_BYTES + bytes);
-      const view = new DataView(frame.buffer);
-      view.setUint32(0, FRAME_MAGIC, true);
-      view.setUint32(4, count, true);
-      view.setUint32(8, frame.byteLength, true);
-      let pos = FRAME_HEADER_BYTES;
-      for (let i = 0; i < whole; i++) {
-        const segment = segments[this.#head + i] as Segment;
-        frame.set(segment.frame.subarray(segment.start, segment.end), pos);
-        pos += segment.end - segment.start;
-      }
-      if (splitCount > 0) {
-        const segment = segments[this.#head + whole] as Segment;
-        frame.set(segment.frame.subarray(segment.start, splitEnd), pos);
-      }
-    }
-    // Pass 3: consume.
-    for (let i = 0; i < whole; i++) segments[this.#head + i] = undefined as unknown as Segment;
-    this.#head += whole;
-    if (splitCount > 0) {
-      const segment = segments[this.#head] as Segment;
-      segment.start = splitEnd;
-      segment.count -= splitCount;
-    }
-    if (this.#head === segments.length) {
-      segments.length = 0;
-      this.#head = 0;
-    } else if (this.#head > 1024 && this.#head * 2 > segments.length) {
-      segments.splice(0, this.#head);
-      this.#head = 0;
-    }
-    this.#ready -= count;
-    this.#readyBytes -= bytes;
-    const batch: OutboxBatch = { frame, count, bytes };
-    this.#taken.push(batch);
-    return batch;
-  }
-
-  ack(batch: OutboxBatch): void {
-    const index = this.#taken.indexOf(batch);
-    if (index < 0) return;
-    this.#taken.splice(index, 1);
-    this.#depth -= batch.count;
-    if (this.#full && this.#depth <= this.#lowWater) {
-      this.#full = false;
-      this.#onLowWater?.(this.#depth);
-      this.#wakeRoomWaiters();
-    }
-  }
-
-  waitForRecords(minRecords: number, minBytes: number, lingerMs: number): Promise<void> {
-    const waiting = this.#recordsWaiter.wait(minRecords, minBytes, lingerMs);
-    this.#recordsWaiter.check(this.#readyState);
-    return waiting;
-  }
-
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.#log.closed) return;
+    this.#log.closed = true;
     this.#wakeRoomWaiters();
-    this.#recordsWaiter.resolve();
+    for (const reader of this.#readers) reader.wake();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
+  }
+
+  /** A reader acknowledged records: frees the runs every reader acknowledged. */
+  #release(): void {
+    let acked = this.#log.nextSeq;
+    for (const reader of this.#readers) if (reader.ackSeq < acked) acked = reader.ackSeq;
+    const runs = this.#log.runs;
+    let freed = 0;
+    while (freed < runs.length) {
+      const run = runs[freed] as HeldRun;
+      if (run.firstSeq + run.count > acked) break;
+      this.#heldBytes -= run.end - run.start;
+      freed++;
+    }
+    if (freed > 0) {
+      runs.splice(0, freed);
+      this.#log.base += freed;
+    }
+    // Records of a partly acknowledged run count as gone (the run's frame stays referenced).
+    this.#heldSeq = acked;
+    if (this.#full && this.depth <= this.#lowWater) {
+      this.#full = false;
+      this.#onLowWater?.(this.depth);
+      this.#wakeRoomWaiters();
+    }
   }
 
   #wakeRoomWaiters(): void {

@@ -30,4 +30,9 @@ export class Counters {
   qos0Dropped = 0;
   /** Output records upstream refused for good (also dead-lettered). */
   rejected = 0;
+  /**
+   * QoS 1/2 messages the broker redelivered after a restart whose events the restored
+   * checkpoint already held: acknowledged, not processed again.
+   */
+  redeliveredSkipped = 0;
 }

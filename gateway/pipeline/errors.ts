@@ -7,3 +7,8 @@ import { SluiceError } from '../../runtime/index.js';
 export class RuleLoadError extends SluiceError {
   readonly code = 'RULE_LOAD_FAILED';
 }
+
+/** A feature of the gateway thread's rule chain (hot swap, shadow) asked of a pipeline on workers. */
+export class PipelineOnWorkersError extends SluiceError {
+  readonly code = 'PIPELINE_ON_WORKERS';
+}

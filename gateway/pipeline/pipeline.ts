@@ -7,6 +7,16 @@
  * that one is full too, `append` refuses and ingest stops reading the socket. Ticks run only
  * when nothing waits; a tick first processes the batch being filled, so that no window is
  * closed ahead of events already received.
+ *
+ * With rule-state checkpoints (a durable spool), a batch that produced records, or whose events
+ * a stateful chain absorbed, is committed only once a state entry covering it is durable
+ * (rule-checkpoint.ts, docs/delivery.md); the spool captures it at the start of a group commit,
+ * when every processed batch's outputs are offered.
+ *
+ * With its rules on worker threads (chain-runner.ts), a batch is in the pool while ingest fills
+ * the other of two frames; the pipeline sends the pool one call at a time, so that a tick due
+ * meanwhile runs after that batch, with the time it was due. Bounds: one batch in the pool or
+ * waiting for outbox room, plus the one being filled.
  */
 import type { Logger } from 'pino';
 import { FrameEventTooLargeError, FrameWriter } from '../../runtime/index.js';
@@ -18,10 +28,14 @@ import { formatId } from '../dead-letter/dead-letter-file.js';
 import type { AckGate, AckTicket } from '../ingest/ack-gate.js';
 import type { IngestTarget } from '../ingest/ingest-target.js';
 import type { Outbox } from '../outbox/outbox.js';
+import type { CheckpointSource, RestoredCheckpoint } from '../spool/spool-state.js';
+import { RedeliveredEvents } from './event-identity.js';
+import { RuleCheckpoint } from './rule-checkpoint.js';
 import type { Counters } from './counters.js';
 import type { EventIds } from './event-ids.js';
-import { OutputCollector } from './output-collector.js';
-import { RuleChain } from './rule-chain.js';
+import type { PartitionFigures } from '../partition/index.js';
+import { SyncChainRunner } from './chain-runner.js';
+import type { ChainRunner, RuleView } from './chain-runner.js';
 import type { RuleStats } from './rule-stats.js';
 import type { ShadowRun } from './shadow-run.js';
 
@@ -31,8 +45,10 @@ const FORMAT_CODES = { json: 1, cbor: 2, unknown: 0 } as const;
 export interface PipelineOptions {
   /** The pipeline's resolved configuration (batching, format, command topic, tick interval). */
   config: PipelineConfig;
-  /** Instances of the configured rules, in order. */
+  /** Instances of the configured rules, in order (on the gateway thread; ignored with `runner`). */
   rules: readonly RuleInstance[];
+  /** Where the rules run instead, e.g. a started `PoolChainRunner`. @default `rules` on the gateway thread */
+  runner?: ChainRunner;
   outbox: Outbox;
   gate: AckGate;
   ids: EventIds;
@@ -42,7 +58,20 @@ export interface PipelineOptions {
   publishCommand: (topic: string, payload: Uint8Array) => void;
   /** Called when the pipeline can take events again after refusing one. */
   onRoom: () => void;
+  /** Where rule-state checkpoints go (the pipeline's spool); none with the memory outbox. */
+  checkpoints?: CheckpointStore;
+  /** Identities of checkpointed events kept for recognising redeliveries. @default 65535 */
+  identityWindow?: number;
   logger: Logger;
+}
+
+/** A durable store of rule-state checkpoints: the disk spool. */
+export interface CheckpointStore {
+  setCheckpointSource(source: CheckpointSource): void;
+  /** Resolves once a state entry captured after the call is durable. */
+  checkpoint(): Promise<void>;
+  /** The newest checkpoint found on open (the rules were restored from it by the caller). */
+  readonly restoredCheckpoint: RestoredCheckpoint | undefined;
 }
 
 /** A batch whose outputs wait for outbox room before it can be committed. */
@@ -54,6 +83,10 @@ interface WaitingBatch {
   readonly deadLetters: Promise<void> | undefined;
   /** The outbox's write of the accepted records (durable outboxes only). */
   readonly durable: Promise<void> | undefined;
+  /** The commit waits for a durable checkpoint covering the batch. */
+  readonly needsState: boolean;
+  /** Every output offered and every dead letter written: a checkpoint may cover the batch. */
+  settled: boolean;
 }
 
 /** What {@link Pipeline.swapRule} did. */
@@ -75,9 +108,11 @@ export class Pipeline implements IngestTarget {
   readonly #maxEvents: number;
   readonly #lingerMs: number;
   readonly #tickIntervalMs: number;
-  readonly #writer: FrameWriter;
-  readonly #chain: RuleChain;
-  readonly #collector = new OutputCollector();
+  /** The batch being filled. */
+  #writer: FrameWriter;
+  /** On workers: the frame of the batch in the pool, refilled once it is done. */
+  #spare: FrameWriter | undefined;
+  readonly #runner: ChainRunner;
   readonly #outbox: Outbox;
   readonly #gate: AckGate;
   readonly #ids: EventIds;
@@ -92,10 +127,17 @@ export class Pipeline implements IngestTarget {
   /** The filling batch should be processed as soon as nothing waits. */
   #cutRequested = false;
   #busy = false;
+  /** On workers: when a tick came due while a call was in the pool (it runs next, with this time). */
+  #tickAt: number | undefined;
+  /** On workers: the handling of the last call's result (settled once it is applied). */
+  #pending: Promise<void> | undefined;
   #closing = false;
   #linger: ReturnType<typeof setTimeout> | undefined;
   #ticker: ReturnType<typeof setInterval> | undefined;
   #idleWaiters: (() => void)[] = [];
+  readonly #checkpoints: CheckpointStore | undefined;
+  readonly #checkpoint: RuleCheckpoint | undefined;
+  readonly #redelivered: RedeliveredEvents;
 
   constructor(options: PipelineOptions) {
     const { config } = options;
@@ -104,10 +146,9 @@ export class Pipeline implements IngestTarget {
     this.#maxEvents = config.batch.maxEvents;
     this.#lingerMs = config.batch.lingerMs;
     this.#tickIntervalMs = config.tickIntervalMs;
-    this.#writer = new FrameWriter({
-      maxEvents: config.batch.maxEvents,
-      maxBytes: config.batch.maxBytes,
-    });
+    const frameLimits = { maxEvents: config.batch.maxEvents, maxBytes: config.batch.maxBytes };
+    this.#writer = new FrameWriter(frameLimits);
+    this.#spare = options.runner === undefined ? undefined : new FrameWriter(frameLimits);
     this.#outbox = options.outbox;
     this.#gate = options.gate;
     this.#ids = options.ids;
@@ -116,15 +157,42 @@ export class Pipeline implements IngestTarget {
     this.#onRoom = options.onRoom;
     this.#logger = options.logger;
     this.#ticket = options.gate.ticket();
-    this.#chain = new RuleChain({
-      pipeline: config.name,
-      rules: options.rules,
-      deadLetters: options.deadLetters,
-      counters: options.counters,
-      commandTopic: config.commandTopic,
-      publishCommand: options.publishCommand,
-      logger: options.logger,
-    });
+    this.#runner =
+      options.runner ??
+      new SyncChainRunner({
+        pipeline: config.name,
+        rules: options.rules,
+        deadLetters: options.deadLetters,
+        counters: options.counters,
+        commandTopic: config.commandTopic,
+        publishCommand: options.publishCommand,
+        logger: options.logger,
+      });
+    const store = options.checkpoints;
+    this.#checkpoints = store;
+    const restored = store?.restoredCheckpoint;
+    this.#redelivered = new RedeliveredEvents(restored?.identities);
+    // Checkpoints capture the rules' state between batches, synchronously: rules on the gateway
+    // thread only (a pool's snapshot is asynchronous; with workers the spool keeps the records
+    // durable but not the open windows).
+    const sync = this.#runner instanceof SyncChainRunner ? this.#runner : undefined;
+    if (store !== undefined && sync !== undefined) {
+      const checkpoint = new RuleCheckpoint(
+        options.identityWindow ?? 65_535,
+        restored?.rules,
+        options.logger,
+      );
+      this.#checkpoint = checkpoint;
+      store.setCheckpointSource({
+        capture: () => {
+          // Consistent only when every processed batch's outputs are offered and its dead
+          // letters written (a redelivery the checkpoint covers is skipped, not dead-lettered).
+          const waiting = this.#waiting;
+          if (this.#busy || (waiting !== undefined && !waiting.settled)) return undefined;
+          return checkpoint.capture(sync.rules);
+        },
+      });
+    }
   }
 
   /** The pipeline's name. */
@@ -158,12 +226,13 @@ export class Pipeline implements IngestTarget {
     time: number,
   ): boolean {
     if (this.#full || this.#closing) return false;
-    const writer = this.#writer;
+    let writer = this.#writer;
     const id = this.#ids.next();
     try {
       if (!writer.append(topic, key, payload, id, time, qos, this.#format)) {
         // The frame is full: process it if nothing waits, else make ingest wait.
         this.#cut();
+        writer = this.#writer;
         if (writer.count > 0) {
           this.#full = true;
           return false;
@@ -175,7 +244,10 @@ export class Pipeline implements IngestTarget {
       this.#tooLarge(error, topic, key, payload, id);
       return true;
     }
-    if (qos !== 0) this.#gate.hold(this.#ticket, messageId);
+    if (qos !== 0) {
+      this.#gate.hold(this.#ticket, messageId);
+      this.#checkpoint?.note(messageId, topic, payload);
+    }
     if (writer.count === 1 && this.#linger === undefined) {
       this.#linger = setTimeout(this.#onLinger, this.#lingerMs);
       this.#linger.unref?.();
@@ -188,6 +260,20 @@ export class Pipeline implements IngestTarget {
     if (this.#ticket.count > 0) this.#cut();
   }
 
+  redelivered(topic: string, payload: Uint8Array, messageId: number): boolean {
+    if (this.#redelivered.empty || this.#full || this.#closing) return false;
+    if (!this.#redelivered.has(messageId, topic, payload)) return false;
+    // Acknowledged in order with the batch being filled, not processed again; noted again so
+    // that the next checkpoints keep recognising it.
+    this.#gate.hold(this.#ticket, messageId);
+    this.#checkpoint?.note(messageId, topic, payload);
+    if (this.#linger === undefined) {
+      this.#linger = setTimeout(this.#onLinger, this.#lingerMs);
+      this.#linger.unref?.();
+    }
+    return true;
+  }
+
   /**
    * Processes what is batched, flushes every rule (open windows are emitted) and waits until all
    * outputs are in the outbox, or `signal` aborts. Call after ingest stopped.
@@ -197,26 +283,47 @@ export class Pipeline implements IngestTarget {
     await this.#idle(signal);
     if (signal.aborted) return;
     this.#closing = true;
-    if (this.#writer.count > 0) this.#processFilling();
+    if (this.#writer.count > 0 || this.#ticket.count > 0) this.#processFilling();
     await this.#idle(signal);
     if (signal.aborted) return;
     this.#runTimer('flush');
     await this.#idle(signal);
+    // The windows just flushed are emitted: checkpoint the state after them, so that a restart
+    // does not resume (and emit again) windows that were closed here.
+    if (this.#checkpoint !== undefined && !signal.aborted) {
+      await this.#checkpoints?.checkpoint().catch((error: unknown) => {
+        this.#logger.warn(
+          { err: error, pipeline: this.#name },
+          'the last checkpoint failed: the next start resumes windows this shutdown emitted',
+        );
+      });
+    }
   }
 
-  /** Stops timers; a batch still waiting for room is abandoned (its acks are never sent). */
-  close(): void {
+  /**
+   * Stops timers; a batch still waiting for room is abandoned (its acks are never sent). On
+   * workers, resolves once the batch in the pool is done and the workers stopped. Idempotent.
+   */
+  async close(): Promise<void> {
     this.#closing = true;
     this.#stopTimers();
+    await this.#runner.close();
+    // The last call's outputs are offered before the caller closes the outbox.
+    await this.#pending;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    this.close();
+    await this.close();
   }
 
-  /** The rule instances of the chain, in order (they change on a swap). */
-  get rules(): readonly RuleInstance[] {
-    return this.#chain.rules;
+  /** The rule positions of the chain, in order (the instances on the gateway thread; they change on a swap). */
+  get rules(): readonly RuleView[] {
+    return this.#runner.rules;
+  }
+
+  /** The worker pool's figures (memory per worker, timeouts), when the rules run on workers. */
+  get partitions(): PartitionFigures | undefined {
+    return this.#runner.partitions;
   }
 
   /**
@@ -227,17 +334,19 @@ export class Pipeline implements IngestTarget {
    * open windows are flushed down the chain and a fresh instance starts clean; with `fail` the
    * old rule stays in place and the `RuleRestoreError`/`RuleTrapError` is thrown. Events
    * batched but not yet processed go to the new instance: none is processed twice or lost.
+   * @throws PipelineOnWorkersError when the rules run on worker threads.
    */
   async swapRule(
     index: number,
     create: () => RuleInstance,
     onStateRefused: 'flush' | 'fail',
   ): Promise<RuleSwap> {
+    const sync = this.#runner.onGatewayThread('activating a rule version (hot swap)');
     const never = new AbortController().signal;
     while (this.#waiting !== undefined) await this.#idle(never);
     if (this.#closing) throw new RangeError(`pipeline "${this.#name}" is closing`);
     const started = performance.now();
-    const old = this.#chain.rules[index];
+    const old = sync.chain.rules[index];
     if (old === undefined)
       throw new RangeError(`pipeline "${this.#name}" has no rule at index ${index}`);
     const state = old.snapshot();
@@ -251,13 +360,14 @@ export class Pipeline implements IngestTarget {
       handover = 'flushed';
       this.#busy = true;
       try {
-        this.#chain.flushRule(index, Date.now(), this.#collector);
+        sync.chain.flushRule(index, Date.now(), sync.collector);
       } finally {
         this.#busy = false;
       }
       next = create();
     }
-    this.#chain.replace(index, next);
+    sync.chain.replace(index, next);
+    this.#checkpoint?.chainChanged();
     if (handover === 'flushed') this.#settle(this.#gate.ticket());
     return {
       previous: old,
@@ -269,29 +379,31 @@ export class Pipeline implements IngestTarget {
 
   /** The figures of each rule position of the chain, in order (kept across hot swaps). */
   get ruleStats(): readonly RuleStats[] {
-    return this.#chain.stats;
+    return this.#runner.stats;
   }
 
   /** The shadow run beside rule `index`, if any. */
   shadow(index: number): ShadowRun | undefined {
-    return this.#chain.shadow(index);
+    return this.#runner.shadow(index);
   }
 
   /**
    * Starts a shadow beside rule `index` between batches, with the active rule's state (so both
    * start from the same open windows; a shadow refusing it starts clean), or stops it (`undefined`).
+   * @throws PipelineOnWorkersError when the rules run on worker threads.
    */
   async setShadow(
     index: number,
     start: ((activeState: Uint8Array) => ShadowRun) | undefined,
   ): Promise<ShadowRun | undefined> {
+    const sync = this.#runner.onGatewayThread('a shadow run');
     const never = new AbortController().signal;
     while (this.#waiting !== undefined) await this.#idle(never);
-    const active = this.#chain.rules[index];
+    const active = sync.chain.rules[index];
     if (active === undefined)
       throw new RangeError(`pipeline "${this.#name}" has no rule at index ${index}`);
     const run = start === undefined ? undefined : start(active.snapshot());
-    this.#chain.setShadow(index, run);
+    sync.chain.setShadow(index, run);
     return run;
   }
 
@@ -308,16 +420,18 @@ export class Pipeline implements IngestTarget {
   };
 
   readonly #onTick = (): void => {
+    if (this.#busy && !this.#closing) this.#tickAt ??= Date.now();
     if (this.#waiting !== undefined || this.#busy || this.#closing) return;
-    if (this.#writer.count > 0) {
+    if (this.#writer.count > 0 || this.#ticket.count > 0) {
       this.#processFilling();
-      if (this.#waiting !== undefined) return;
+      if (this.#busy) this.#tickAt ??= Date.now();
+      if (this.#waiting !== undefined || this.#busy) return;
     }
     this.#runTimer('tick');
   };
 
   #cut(): void {
-    if (this.#writer.count === 0) return;
+    if (this.#writer.count === 0 && this.#ticket.count === 0) return;
     if (this.#waiting !== undefined || this.#busy) {
       this.#cutRequested = true;
       return;
@@ -336,32 +450,73 @@ export class Pipeline implements IngestTarget {
     const ticket = this.#ticket;
     this.#ticket = this.#gate.ticket();
     this.#busy = true;
+    let call: Promise<boolean> | undefined;
     try {
-      this.#chain.process(writer.bytes(), Date.now(), this.#collector);
+      // A batch of skipped redeliveries only has acks to commit.
+      if (count > 0) call = this.#runner.process(writer.bytes(), Date.now());
+      this.#checkpoint?.processed();
     } finally {
-      writer.reset();
+      if (call === undefined) {
+        writer.reset();
+        this.#busy = false;
+      } else {
+        // The workers read this frame until the call is done: ingest fills the spare meanwhile.
+        this.#writer = this.#spare as FrameWriter;
+        this.#spare = writer;
+      }
       this.#full = false;
-      this.#busy = false;
     }
-    this.#counters.processed += count;
-    this.#counters.batches++;
-    this.#settle(ticket);
+    if (call === undefined) {
+      this.#counters.processed += count;
+      if (count > 0) this.#counters.batches++;
+      this.#settle(ticket);
+    } else {
+      this.#pending = call.then((ok) => {
+        if (ok) {
+          this.#counters.processed += count;
+          this.#counters.batches++;
+        }
+        this.#afterCall(ok, ticket, writer);
+      });
+    }
   }
 
-  #runTimer(call: 'tick' | 'flush'): void {
+  #runTimer(call: 'tick' | 'flush', now = Date.now()): void {
     this.#busy = true;
+    let pending: Promise<boolean> | undefined;
     try {
-      if (call === 'tick') this.#chain.tick(Date.now(), this.#collector);
-      else this.#chain.flush(Date.now(), this.#collector);
+      pending = call === 'tick' ? this.#runner.tick(now) : this.#runner.flush(now);
     } finally {
-      this.#busy = false;
+      if (pending === undefined) this.#busy = false;
     }
-    this.#settle(this.#gate.ticket());
+    if (pending === undefined) this.#settle(this.#gate.ticket());
+    else this.#pending = pending.then((ok) => this.#afterCall(ok, undefined, undefined));
+  }
+
+  /**
+   * A call on the worker pool is done: settles it (a failed call stays unacknowledged), then runs
+   * what came due meanwhile, in order: a tick, then the batch filled in the meantime.
+   */
+  #afterCall(ok: boolean, ticket: AckTicket | undefined, frame: FrameWriter | undefined): void {
+    frame?.reset();
+    this.#busy = false;
+    if (ok) this.#settle(ticket ?? this.#gate.ticket());
+    if (this.#waiting !== undefined) return; // #drainWaiting goes on once there is room.
+    if (this.#tickAt !== undefined && !this.#closing) {
+      const at = this.#tickAt;
+      this.#tickAt = undefined;
+      this.#runTimer('tick', at);
+      if (this.#busy || this.#waiting !== undefined) return;
+    }
+    if ((this.#full || this.#cutRequested) && !this.#closing) this.#cut();
+    if (this.#waiting !== undefined) return;
+    if (!this.#full && !this.#closing) this.#onRoom();
+    if (!this.#busy) this.#wakeIdle();
   }
 
   /** Offers the collected outputs; commits now, or waits for room and dead-letter writes. */
   #settle(ticket: AckTicket): void {
-    const frame = this.#collector.finish();
+    const frame = this.#runner.takeFrame();
     const deadLetters = this.#deadLetters.commit();
     const total = frame === undefined ? 0 : frameCount(frame);
     let accepted = 0;
@@ -369,12 +524,31 @@ export class Pipeline implements IngestTarget {
       accepted = this.#outbox.offer(frame, 0);
       this.#counters.outputRecords += accepted;
     }
-    const durable = accepted > 0 ? this.#outbox.flushed?.() : undefined;
-    if (accepted === total && deadLetters === undefined && durable === undefined) {
+    // A batch with QoS 1/2 messages waits for a checkpoint covering it when it produced records
+    // or a rule holds state: its acks go out only then. A QoS 0 batch acknowledges nothing and is
+    // never redelivered, so it waits for its records alone (at most once: a crash may lose the
+    // window state it fed since the last checkpoint).
+    const checkpoint = this.#checkpoint;
+    const needsState =
+      checkpoint !== undefined &&
+      ticket.count > 0 &&
+      // Checkpoints exist only with the rules on the gateway thread (see the constructor).
+      (total > 0 || checkpoint.holdsState((this.#runner as SyncChainRunner).rules));
+    const durable = accepted > 0 && !needsState ? this.#outbox.flushed?.() : undefined;
+    if (accepted === total && deadLetters === undefined && durable === undefined && !needsState) {
       this.#gate.commit(ticket);
       return;
     }
-    this.#waiting = { ticket, frame, total, skip: accepted, deadLetters, durable };
+    this.#waiting = {
+      ticket,
+      frame,
+      total,
+      skip: accepted,
+      deadLetters,
+      durable,
+      needsState,
+      settled: false,
+    };
     void this.#drainWaiting();
   }
 
@@ -390,7 +564,14 @@ export class Pipeline implements IngestTarget {
     }
     // A durable outbox: acknowledge only once the accepted records are on disk.
     let durable = true;
-    const flushed = waiting.skip === 0 ? undefined : (outbox.flushed?.() ?? waiting.durable);
+    let flushed: Promise<void> | undefined;
+    waiting.settled = waiting.skip >= waiting.total;
+    if (waiting.needsState) {
+      // Every output is offered now, so the spool can capture a consistent state.
+      if (waiting.settled) flushed = this.#checkpoints?.checkpoint();
+    } else if (waiting.skip > 0) {
+      flushed = outbox.flushed?.() ?? waiting.durable;
+    }
     if (flushed !== undefined) {
       await flushed.catch((error: unknown) => {
         durable = false;
@@ -418,16 +599,18 @@ export class Pipeline implements IngestTarget {
     }
   }
 
-  #idle(signal: AbortSignal): Promise<void> {
-    if (this.#waiting === undefined || signal.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      this.#idleWaiters.push(done);
-      signal.addEventListener('abort', done, { once: true });
-    });
+  /** Resolves once no batch waits for room and no call is in the worker pool, or `signal` aborts. */
+  async #idle(signal: AbortSignal): Promise<void> {
+    while ((this.#waiting !== undefined || this.#busy) && !signal.aborted) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          signal.removeEventListener('abort', done);
+          resolve();
+        };
+        this.#idleWaiters.push(done);
+        signal.addEventListener('abort', done, { once: true });
+      });
+    }
   }
 
   #wakeIdle(): void {

@@ -52,7 +52,8 @@ export interface RuleChainOptions {
   pipeline: string;
   /** The rule instances, in order. */
   rules: readonly RuleInstance[];
-  deadLetters: DeadLetterFile;
+  /** Where dead letters go (the dead-letter file; a list in a partition's worker). */
+  deadLetters: Pick<DeadLetterFile, 'add'>;
   counters: Counters;
   /** Topic of `device` outputs; `{key}` is replaced by the record's key. */
   commandTopic: string;
@@ -94,7 +95,7 @@ export class RuleChain {
   readonly #pipeline: string;
   /** Mutable only through `replace` (a hot swap between batches). */
   readonly #rules: RuleInstance[];
-  readonly #deadLetters: DeadLetterFile;
+  readonly #deadLetters: Pick<DeadLetterFile, 'add'>;
   readonly #counters: Counters;
   readonly #commandParts: readonly string[];
   readonly #publishCommand: (topic: string, payload: Uint8Array) => void;

@@ -15,6 +15,7 @@ import type { RuleModule } from '../../runtime/index.js';
 import { BUILTIN_RULES } from '../config/defaults.js';
 import type { Config, RuleConfig } from '../config/types.js';
 import { RuleStore } from '../rule-store/rule-store.js';
+import { meterFuel } from '../rules/fuel.js';
 import { RuleLoadError } from './errors.js';
 
 let packageRoot: string | undefined;
@@ -52,6 +53,11 @@ export function resolveRuleModulePath(module: string): string {
   return join(findPackageRoot(), 'dist', 'rules', `${module}.wasm`);
 }
 
+/** A module's key in the compiled set: its path, marked when it is fuel-metered. */
+function moduleKey(path: string, rule: RuleConfig): string {
+  return rule.fuel === undefined ? path : `${path}#fuel`;
+}
+
 /** Reads and compiles the modules of every rule in the configuration, once per distinct file. */
 export async function compileRules(config: Config): Promise<Map<string, RuleModule>> {
   const modules = new Map<string, RuleModule>();
@@ -62,7 +68,8 @@ export async function compileRules(config: Config): Promise<Map<string, RuleModu
     for (let r = 0; r < pipeline.rules.length; r++) {
       const rule = pipeline.rules[r] as RuleConfig;
       const path = resolveRuleModulePath(rule.module);
-      if (modules.has(path)) continue;
+      const key = moduleKey(path, rule);
+      if (modules.has(key)) continue;
       const field = `pipelines[${p}].rules[${r}].module`;
       let bytes: Uint8Array;
       try {
@@ -87,8 +94,10 @@ export async function compileRules(config: Config): Promise<Map<string, RuleModu
         );
       }
       try {
+        // Metering loads binaryen: only for a rule that asks for fuel.
+        if (rule.fuel !== undefined) bytes = await meterFuel(bytes);
         modules.set(
-          path,
+          key,
           await compileRule(bytes, {
             maxMemoryBytes: config.limits.ruleMemoryBytes,
             maxModuleBytes: config.limits.ruleModuleBytes,
@@ -107,6 +116,20 @@ export async function compileRules(config: Config): Promise<Map<string, RuleModu
   return modules;
 }
 
+/** The compiled module of each of one pipeline's rules, in order (for its worker pool). */
+export function pipelineModules(
+  pipelineIndex: number,
+  rules: readonly RuleConfig[],
+  modules: ReadonlyMap<string, RuleModule>,
+): RuleModule[] {
+  return rules.map((rule, r) => {
+    const module = modules.get(moduleKey(resolveRuleModulePath(rule.module), rule));
+    if (module === undefined)
+      throw new RuleLoadError(`pipelines[${pipelineIndex}].rules[${r}]: module not compiled`);
+    return module;
+  });
+}
+
 /** Creates the instances of one pipeline's rules (their `init` runs with the CBOR config). */
 export function createRuleInstances(
   pipelineIndex: number,
@@ -115,7 +138,7 @@ export function createRuleInstances(
   logger: Logger,
 ): RuleInstance[] {
   return rules.map((rule, r) => {
-    const module = modules.get(resolveRuleModulePath(rule.module));
+    const module = modules.get(moduleKey(resolveRuleModulePath(rule.module), rule));
     if (module === undefined)
       throw new RuleLoadError(`pipelines[${pipelineIndex}].rules[${r}]: module not compiled`);
     const log = logger.child({ rule: rule.name });
@@ -123,6 +146,7 @@ export function createRuleInstances(
       return RuleInstance.create(module, {
         name: rule.name,
         config: new Uint8Array(encodeCbor(rule.config)),
+        fuel: rule.fuel,
         onLog: (level, message) => {
           if (level <= 0) log.trace(message);
           else if (level === 1) log.debug(message);

@@ -19,4 +19,5 @@ export type {
   ResolvedBuildRuleOptions,
   RuleRuntime,
 } from './build.js';
+export { meterFuel } from './fuel.js';
 export { RuleBuildError, RuleBuildOptionsError, RuleCompilerMissingError } from './errors.js';

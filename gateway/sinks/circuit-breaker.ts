@@ -92,6 +92,9 @@ export class CircuitBreaker {
   #streak = 0;
   #openUntil = 0;
   #openedAt = 0;
+  /** A half-open probe is in flight. */
+  #probing = false;
+  readonly #waiters = new Set<() => void>();
 
   constructor(options: CircuitBreakerOptions = {}) {
     this.#options = resolveCircuitBreakerOptions(options);
@@ -126,19 +129,58 @@ export class CircuitBreaker {
    * aborts.
    */
   async permit(signal?: AbortSignal): Promise<void> {
-    while (this.#state === 'open') {
-      const wait = this.#openUntil - Date.now();
-      if (wait > 0) {
-        await sleep(wait, signal);
-        continue;
+    for (;;) {
+      if (this.#state === 'open') {
+        const wait = this.#openUntil - Date.now();
+        if (wait > 0) {
+          await sleep(wait, signal);
+          continue;
+        }
+        this.#state = 'half-open';
+        this.#probing = false;
+        this.#options.logger.info(
+          { sink: this.#options.name, failures: this.#failures },
+          'circuit breaker half-open: probing upstream with one batch',
+        );
       }
-      this.#state = 'half-open';
-      this.#options.logger.info(
-        { sink: this.#options.name, failures: this.#failures },
-        'circuit breaker half-open: probing upstream with one batch',
-      );
+      if (this.#state !== 'half-open') break;
+      // One probe at a time, however many batches are in flight (the adaptive drain): the
+      // others wait for its outcome.
+      if (!this.#probing) {
+        this.#probing = true;
+        break;
+      }
+      await this.#settled(signal);
     }
     signal?.throwIfAborted();
+  }
+
+  /** Resolves when the probe in flight succeeded or failed (or rejects when `signal` aborts). */
+  #settled(signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        this.#waiters.delete(done);
+        reject(signal?.reason);
+      };
+      const done = (): void => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      if (signal?.aborted === true) {
+        reject(signal.reason);
+        return;
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiters.add(done);
+    });
+  }
+
+  #wake(): void {
+    this.#probing = false;
+    if (this.#waiters.size === 0) return;
+    const waiters = [...this.#waiters];
+    this.#waiters.clear();
+    for (const done of waiters) done();
   }
 
   /** An attempt reached upstream (accepted, or refused for good): the breaker closes. */
@@ -156,6 +198,7 @@ export class CircuitBreaker {
     this.#state = 'closed';
     this.#failures = 0;
     this.#streak = 0;
+    this.#wake();
   }
 
   /**
@@ -165,6 +208,8 @@ export class CircuitBreaker {
    */
   failure(minDelayMs = 0): boolean {
     this.#failures++;
+    // Whatever happens below, waiting probes look at the state again.
+    queueMicrotask(() => this.#wake());
     const { failureThreshold, cooldownMs, maxCooldownMs, logger, name } = this.#options;
     if (failureThreshold === 0) return false;
     if (this.#state === 'half-open' || this.#failures >= failureThreshold) {

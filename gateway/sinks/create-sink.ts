@@ -3,23 +3,40 @@
  */
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { PipelineConfig } from '../config/types.js';
+import type { PipelineConfig, SinkConfig } from '../config/types.js';
 import { FileSink } from './file-sink.js';
 import { HttpSink, httpSinkOptionsFromConfig } from './http-sink.js';
 import { MqttSink } from './mqtt-sink.js';
 import { NatsSink } from './nats-sink.js';
 import type { Sink } from './sink.js';
 
-/** The sink of `pipeline` (`dataDir` places a file sink without a path). */
-export function createSink(pipeline: PipelineConfig, dataDir: string, logger: Logger): Sink {
-  const config = pipeline.sink;
-  const log = logger.child({ sink: config.type });
+/**
+ * The sink `config` of `pipeline` (`dataDir` places a file sink without a path:
+ * `<dataDir>/out/<pipeline>.jsonl`, or `<pipeline>.<sink name>.jsonl` when the name is not the
+ * type).
+ */
+export function createSink(
+  pipeline: PipelineConfig,
+  config: SinkConfig,
+  dataDir: string,
+  logger: Logger,
+): Sink {
+  const log = logger.child({ sink: config.name });
   switch (config.type) {
     case 'http':
       return new HttpSink(httpSinkOptionsFromConfig(config, log));
     case 'file':
       return new FileSink({
-        path: config.path === '' ? join(dataDir, 'out', `${pipeline.name}.jsonl`) : config.path,
+        path:
+          config.path === ''
+            ? join(
+                dataDir,
+                'out',
+                config.name === 'file'
+                  ? `${pipeline.name}.jsonl`
+                  : `${pipeline.name}.${config.name}.jsonl`,
+              )
+            : config.path,
         maxFileBytes: config.maxFileBytes,
         maxFiles: config.maxFiles,
         fsync: config.fsync,

@@ -89,6 +89,9 @@ export class FileSink implements Sink {
     this.#o = resolveFileSinkOptions(options);
   }
 
+  /** One batch at a time: batches are appended to one file in order. */
+  readonly maxConcurrentSends = 1;
+
   get batching(): SinkBatching {
     return this.#o.batching;
   }

@@ -1,17 +1,25 @@
 /**
- * @module The forwarder of one pipeline: takes batches from the outbox as the sink wants them
- * cut, sends them one at a time, and acknowledges them in the outbox once upstream accepted
- * them. While a batch is being retried nothing more is taken, so the outbox fills and the
- * pipeline stops committing: that is how a slow upstream slows ingest down. A batch upstream
- * refuses for good goes to the dead-letter file.
+ * @module The forwarder of one sink of a pipeline: takes batches through its own reader of the
+ * pipeline's outbox as the sink wants them cut, sends them — several at once when the sink keeps
+ * up (the adaptive drain, adaptive-concurrency.ts) — and acknowledges them in the outbox in the
+ * order they were taken, once upstream accepted them (a batch that finishes early waits for the
+ * older ones). While batches are retried nothing more is taken past the in-flight limit, so this
+ * sink's backlog grows; once the outbox's bound is reached the pipeline stops committing: that
+ * is how a slow upstream slows ingest down. A batch upstream refuses for good goes to the
+ * dead-letter file.
  */
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { FrameReader } from '../../runtime/index.js';
 import type { DeadLetterFile } from '../dead-letter/dead-letter-file.js';
 import { formatId } from '../dead-letter/dead-letter-file.js';
-import type { Outbox, OutboxBatch } from '../outbox/outbox.js';
+import type { Outbox, OutboxBatch, OutboxReader } from '../outbox/outbox.js';
 import type { Counters } from '../pipeline/counters.js';
+import {
+  AdaptiveConcurrency,
+  DEFAULT_DRAIN,
+  type AdaptiveConcurrencyOptions,
+} from './adaptive-concurrency.js';
 import { SinkRejectedError } from './errors.js';
 import type { Sink } from './sink.js';
 
@@ -20,19 +28,33 @@ export interface ForwarderOptions {
   /** The pipeline's name, for dead letters and logs. */
   pipeline: string;
   outbox: Outbox;
+  /** The reader this forwarder consumes. @default outbox.reader(sinkName) */
+  reader?: OutboxReader;
   sink: Sink;
   /** Where refused batches go. */
   deadLetters: DeadLetterFile;
   counters: Counters;
-  /** Label of the sink in dead letters. @default 'sink' */
+  /** The sink's name, in dead letters (`sink:<name>`), logs and stats. @default 'sink' */
   sinkName?: string;
+  /** The adaptive drain (batches in flight). @default up to 4 in flight, see DEFAULT_DRAIN */
+  drain?: AdaptiveConcurrencyOptions;
   /** @default a silent logger */
   logger?: Logger;
 }
 
-/** Moves records from an outbox to a sink. */
+/** A batch sent and not yet acknowledged in the outbox. */
+interface InFlight {
+  batch: OutboxBatch;
+  /** The send ended (accepted, or dead-lettered). */
+  done: boolean;
+  /** The send was abandoned (closing): the batch stays in the outbox. */
+  abandoned: boolean;
+}
+
+/** Moves records from an outbox reader to a sink. */
 export class Forwarder {
   readonly #outbox: Outbox;
+  readonly #outboxReader: OutboxReader;
   readonly #sink: Sink;
   readonly #deadLetters: DeadLetterFile;
   readonly #counters: Counters;
@@ -41,7 +63,15 @@ export class Forwarder {
   readonly #logger: Logger;
   readonly #abort = new AbortController();
   readonly #reader = new FrameReader();
+  readonly #concurrency: AdaptiveConcurrency;
+  readonly #inflight: InFlight[] = [];
+  readonly #sends = new Set<Promise<void>>();
+  #slot: (() => void) | undefined;
   #running: Promise<void> | undefined;
+  /** Records this sink's upstream accepted. */
+  sent = 0;
+  /** Records this sink's upstream refused for good (dead-lettered). */
+  rejected = 0;
 
   constructor(options: ForwarderOptions) {
     this.#outbox = options.outbox;
@@ -50,22 +80,63 @@ export class Forwarder {
     this.#counters = options.counters;
     this.#pipeline = options.pipeline;
     this.#sinkName = options.sinkName ?? 'sink';
+    this.#outboxReader = options.reader ?? options.outbox.reader(this.#sinkName);
+    const limit = options.sink.maxConcurrentSends;
+    const drain = options.drain ?? {};
+    this.#concurrency = new AdaptiveConcurrency(
+      limit === undefined
+        ? drain
+        : {
+            ...drain,
+            maxInFlight: Math.min(limit, drain.maxInFlight ?? DEFAULT_DRAIN.maxInFlight),
+          },
+    );
     this.#logger = options.logger ?? pino({ level: 'silent' });
+  }
+
+  /** The sink's name. */
+  get name(): string {
+    return this.#sinkName;
+  }
+  /** The outbox reader this forwarder consumes. */
+  get reader(): OutboxReader {
+    return this.#outboxReader;
+  }
+  /** The sink. */
+  get sink(): Sink {
+    return this.#sink;
+  }
+  /** Batches in flight to the sink now. */
+  get inFlight(): number {
+    return this.#inflight.length;
+  }
+  /** The adaptive drain's limit of batches in flight now. */
+  get concurrency(): number {
+    return this.#concurrency.limit;
+  }
+  /** The highest limit of batches in flight reached. */
+  get peakConcurrency(): number {
+    return this.#concurrency.peak;
+  }
+  /** Times the adaptive drain cut the limit (a failure or a latency spike). */
+  get concurrencyDecreases(): number {
+    return this.#concurrency.decreases;
   }
 
   /** Starts forwarding (once). */
   start(): void {
     this.#running ??= this.#run().catch((error: unknown) => {
       this.#logger.error(
-        { err: error, pipeline: this.#pipeline },
+        { err: error, pipeline: this.#pipeline, sink: this.#sinkName },
         'forwarder stopped on an unexpected error',
       );
     });
   }
 
   /**
-   * Closes the outbox to new records and waits until everything in it was sent, or `timeoutMs`
-   * passed (then the send in progress is abandoned). Resolves true when the outbox was emptied.
+   * Closes the outbox to new records and waits until everything in it was sent by this sink, or
+   * `timeoutMs` passed (then the sends in progress are abandoned). Resolves true when this
+   * sink's backlog was emptied.
    */
   async drain(timeoutMs: number): Promise<boolean> {
     this.start();
@@ -77,18 +148,25 @@ export class Forwarder {
     });
     await Promise.race([this.#running, expired]);
     clearTimeout(timer);
-    const drained = this.#outbox.depth === 0;
+    const reader = this.#outboxReader;
+    const drained = reader.depth === 0;
     if (!drained) {
       this.#abort.abort(new DOMException('the gateway is closing', 'AbortError'));
       await this.#running;
+      const fields = {
+        pipeline: this.#pipeline,
+        sink: this.#sinkName,
+        records: reader.depth,
+        timeoutMs,
+      };
       if (this.#outbox.durable === true) {
         this.#logger.info(
-          { pipeline: this.#pipeline, records: this.#outbox.depth, timeoutMs },
+          fields,
           'closing with records not sent upstream: they stay in the spool for the next start',
         );
       } else {
         this.#logger.warn(
-          { pipeline: this.#pipeline, records: this.#outbox.depth, timeoutMs },
+          fields,
           'closing with records not sent upstream (in-memory outbox): they are lost',
         );
       }
@@ -96,51 +174,108 @@ export class Forwarder {
     return drained;
   }
 
-  /** Stops at once: closes the outbox and abandons the send in progress. */
+  /** Stops at once: closes the outbox and abandons the sends in progress. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.drain(0);
   }
 
   async #run(): Promise<void> {
-    const outbox = this.#outbox;
+    const reader = this.#outboxReader;
     const { maxRecords, maxBytes, lingerMs } = this.#sink.batching;
     const signal = this.#abort.signal;
     for (;;) {
-      if (signal.aborted) return;
-      if (outbox.ready === 0 && outbox.closed) return;
-      await outbox.waitForRecords(maxRecords, maxBytes, lingerMs);
-      if (signal.aborted) return;
-      const batch = outbox.take(maxRecords, maxBytes);
-      if (batch === undefined) continue;
-      try {
-        await this.#sink.send(batch, signal);
-        this.#counters.sent += batch.count;
-      } catch (error) {
-        if (signal.aborted) return;
-        if (error instanceof SinkRejectedError) {
-          this.#counters.rejected += batch.count;
-          this.#logger.error(
-            {
-              pipeline: this.#pipeline,
-              status: error.status,
-              body: error.body,
-              records: batch.count,
-            },
-            'upstream refused a batch; its records go to the dead-letter file',
-          );
-          await this.#deadLetter(
-            batch,
-            `upstream refused the batch with HTTP ${error.status}: ${error.body}`,
-          );
-        } else {
-          this.#logger.error(
-            { err: error, pipeline: this.#pipeline },
-            'sending a batch failed unexpectedly',
-          );
-          await this.#deadLetter(batch, `sending failed: ${(error as Error).message}`);
-        }
+      if (signal.aborted) break;
+      if (this.#inflight.length >= this.#concurrency.limit) {
+        await new Promise<void>((resolve) => {
+          this.#slot = resolve;
+        });
+        continue;
       }
-      outbox.ack(batch);
+      if (reader.ready === 0 && reader.closed) break;
+      await reader.waitForRecords(maxRecords, maxBytes, lingerMs);
+      if (signal.aborted) break;
+      const batch = reader.take(maxRecords, maxBytes);
+      if (batch === undefined) continue;
+      this.#launch(batch, signal);
+    }
+    while (this.#sends.size > 0) await Promise.all(this.#sends);
+  }
+
+  /** Sends `batch` in the background; acknowledges it, in order, once it is done. */
+  #launch(batch: OutboxBatch, signal: AbortSignal): void {
+    const entry: InFlight = { batch, done: false, abandoned: false };
+    this.#inflight.push(entry);
+    const ticket = this.#concurrency.start();
+    const started = performance.now();
+    const failuresBefore = this.#sink.failures ?? 0;
+    const send = this.#send(batch, signal).then((outcome) => {
+      this.#sends.delete(send);
+      if (outcome === 'abandoned') entry.abandoned = true;
+      else {
+        const failed = (this.#sink.failures ?? 0) > failuresBefore;
+        this.#concurrency.done(ticket, performance.now() - started, failed);
+      }
+      entry.done = true;
+      const inflight = this.#inflight;
+      while (inflight.length > 0 && (inflight[0] as InFlight).done) {
+        const first = inflight.shift() as InFlight;
+        // An abandoned batch stays in the outbox (and holds the later ones back with it).
+        if (!first.abandoned) this.#outboxReader.ack(first.batch);
+      }
+      const slot = this.#slot;
+      this.#slot = undefined;
+      slot?.();
+    });
+    this.#sends.add(send);
+  }
+
+  async #send(batch: OutboxBatch, signal: AbortSignal): Promise<'sent' | 'refused' | 'abandoned'> {
+    try {
+      await this.#sink.send(batch, signal);
+      this.#counters.sent += batch.count;
+      this.sent += batch.count;
+      return 'sent';
+    } catch (error) {
+      if (signal.aborted) return 'abandoned';
+      try {
+        await this.#refused(batch, error);
+      } catch (failure) {
+        // The batch can go neither upstream nor to the dead-letter file: keep it and stop.
+        this.#logger.error(
+          { err: failure, pipeline: this.#pipeline, sink: this.#sinkName },
+          'forwarder stopped: a refused batch could not be written to the dead-letter file',
+        );
+        this.#abort.abort(failure);
+        return 'abandoned';
+      }
+      return 'refused';
+    }
+  }
+
+  async #refused(batch: OutboxBatch, error: unknown): Promise<void> {
+    if (error instanceof SinkRejectedError) {
+      this.#counters.rejected += batch.count;
+      this.rejected += batch.count;
+      this.#logger.error(
+        {
+          pipeline: this.#pipeline,
+          sink: this.#sinkName,
+          status: error.status,
+          body: error.body,
+          records: batch.count,
+        },
+        'upstream refused a batch; its records go to the dead-letter file',
+      );
+      await this.#deadLetter(
+        batch,
+        `upstream refused the batch with HTTP ${error.status}: ${error.body}`,
+      );
+    } else {
+      this.#logger.error(
+        { err: error, pipeline: this.#pipeline, sink: this.#sinkName },
+        'sending a batch failed unexpectedly',
+      );
+      await this.#deadLetter(batch, `sending failed: ${(error as Error).message}`);
     }
   }
 
@@ -149,7 +284,7 @@ export class Forwarder {
     while (reader.next()) {
       this.#deadLetters.add({
         pipeline: this.#pipeline,
-        rule: this.#sinkName,
+        rule: `sink:${this.#sinkName}`,
         reason,
         topic: reader.topic(),
         key: reader.key(),

@@ -7,9 +7,7 @@
  * window. A failed batch (no stream, no server, a timeout) is published again, whole, with backoff:
  * the records that had been stored come back as duplicates and are not stored twice.
  */
-import type { NatsConnection } from '@nats-io/transport-node';
-import { connect, headers as natsHeaders } from '@nats-io/transport-node';
-import { jetstream } from '@nats-io/jetstream';
+import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
@@ -69,6 +67,8 @@ export class NatsSink implements Sink {
   readonly #closed = new AbortController();
   #connection: Promise<NatsConnection> | undefined;
   #js: JetStreamClient | undefined;
+  /** `headers()` of the NATS client, once it is loaded. */
+  #headers: (() => MsgHdrs) | undefined;
   #failures = 0;
   /** Guards the attempts; in the stats. */
   readonly breaker: CircuitBreaker;
@@ -137,7 +137,7 @@ export class NatsSink implements Sink {
     let start = 0;
     for (let i = 0; i < subjects.length; i++) {
       const end = lines.indexOf(0x0a, start);
-      const h = natsHeaders();
+      const h = (this.#headers as () => MsgHdrs)();
       h.set('Nats-Msg-Id', ids[i] as string);
       acks.push(
         js.publish(subjects[i] as string, lines.subarray(start, end), {
@@ -159,14 +159,19 @@ export class NatsSink implements Sink {
 
   #client(): Promise<JetStreamClient> {
     if (this.#js !== undefined) return Promise.resolve(this.#js);
-    this.#connection ??= connect({
-      servers: this.#servers,
-      maxReconnectAttempts: -1,
-      ...(this.#user === undefined ? {} : { user: this.#user }),
-      ...(this.#pass === undefined ? {} : { pass: this.#pass }),
-    });
-    return this.#connection.then(
-      (nc) => {
+    // The NATS client (~12 MB resident) loads only when a NATS sink first sends.
+    const modules = Promise.all([import('@nats-io/transport-node'), import('@nats-io/jetstream')]);
+    this.#connection ??= modules.then(([{ connect }]) =>
+      connect({
+        servers: this.#servers,
+        maxReconnectAttempts: -1,
+        ...(this.#user === undefined ? {} : { user: this.#user }),
+        ...(this.#pass === undefined ? {} : { pass: this.#pass }),
+      }),
+    );
+    return Promise.all([this.#connection, modules]).then(
+      ([nc, [{ headers }, { jetstream }]]) => {
+        this.#headers = headers;
         this.#js = jetstream(nc, { timeout: this.#timeoutMs });
         return this.#js;
       },

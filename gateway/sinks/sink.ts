@@ -1,8 +1,9 @@
 /**
- * @module The `Sink` seam: where a pipeline's output records go upstream. A sink sends one batch
- * at a time and resolves only once upstream accepted it, retrying transient failures itself; the
- * forwarder takes nothing more from the outbox meanwhile, which is what makes a slow upstream
- * slow ingest down.
+ * @module The `Sink` seam: where a pipeline's output records go upstream. A send resolves only
+ * once upstream accepted its batch, retrying transient failures itself; the forwarder has at most
+ * a few sends in flight (the adaptive drain) and takes nothing more from the outbox meanwhile,
+ * which is what makes a slow upstream slow ingest down. Sinks take concurrent sends unless they
+ * say otherwise (`maxConcurrentSends`).
  */
 import type { OutboxBatch } from '../outbox/outbox.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
@@ -32,6 +33,11 @@ export interface Sink {
    * its keep-alive connection after them, so no idle socket outlives the gateway).
    */
   closing(): void;
+  /**
+   * Most `send` calls this sink takes at once; the forwarder's adaptive drain never goes past
+   * it. @default unlimited (the drain's `maxInFlight` applies)
+   */
+  readonly maxConcurrentSends?: number;
   /** Attempts that failed and were retried (or refused), for the stats. @default undefined */
   readonly failures?: number;
   /** The sink's circuit breaker, for the stats (HTTP, NATS and MQTT sinks). @default undefined */

@@ -1,5 +1,6 @@
 /**
- * @module The spool's acknowledged position, persisted in `cursor.json` (written to a temporary
+ * @module The spool's acknowledged positions, one per reader (sink), persisted in `cursor.json`
+ * as `{"readers": {"<name>": {"seq", "segment", "offset"}}}` (written to a temporary
  * file, then renamed over the old one, so a reader sees the old or the new cursor, never half of
  * one). It is not fsynced: a cursor lost in a power cut only makes a restart re-send records
  * upstream already accepted (at least once; they carry deterministic ids).
@@ -17,41 +18,64 @@ export interface SpoolCursor {
   offset: number;
 }
 
+/** The persisted positions: one per reader, and the single cursor of an older spool. */
+export interface SpoolCursors {
+  readers: Map<string, SpoolCursor>;
+  /** A cursor written before spools had several readers: it applies to every reader. */
+  legacy: SpoolCursor | undefined;
+}
+
 const FILE = 'cursor.json';
 
-/** Reads the cursor of the spool in `dir`; undefined when there is none or it is unreadable. */
-export async function readCursor(dir: string): Promise<SpoolCursor | undefined> {
+function parseCursor(value: unknown): SpoolCursor | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { seq, segment, offset } = value as Partial<SpoolCursor>;
+  if (
+    Number.isSafeInteger(seq) &&
+    Number.isSafeInteger(segment) &&
+    Number.isSafeInteger(offset) &&
+    (seq as number) >= 0 &&
+    (offset as number) >= 0
+  ) {
+    return { seq: seq as number, segment: segment as number, offset: offset as number };
+  }
+  return undefined;
+}
+
+/** Reads the cursors of the spool in `dir`; none when the file is missing or unreadable. */
+export async function readCursors(dir: string): Promise<SpoolCursors> {
+  const cursors: SpoolCursors = { readers: new Map(), legacy: undefined };
   try {
-    const value = JSON.parse(await readFile(join(dir, FILE), 'utf8')) as Partial<SpoolCursor>;
-    const { seq, segment, offset } = value;
-    if (
-      Number.isSafeInteger(seq) &&
-      Number.isSafeInteger(segment) &&
-      Number.isSafeInteger(offset) &&
-      (seq as number) >= 0 &&
-      (offset as number) >= 0
-    ) {
-      return { seq: seq as number, segment: segment as number, offset: offset as number };
+    const value = JSON.parse(await readFile(join(dir, FILE), 'utf8')) as {
+      readers?: Record<string, unknown>;
+    };
+    if (typeof value.readers === 'object' && value.readers !== null) {
+      for (const [name, raw] of Object.entries(value.readers)) {
+        const cursor = parseCursor(raw);
+        if (cursor !== undefined) cursors.readers.set(name, cursor);
+      }
+    } else {
+      cursors.legacy = parseCursor(value);
     }
   } catch {
     // Missing or torn: start from the oldest segment (re-sending is safe, losing is not).
   }
-  return undefined;
+  return cursors;
 }
 
 /** Persists cursors one write at a time; a save while a write is running is coalesced. */
 export class CursorWriter {
   readonly #dir: string;
-  #latest: SpoolCursor | undefined;
+  #latest: Record<string, SpoolCursor> | undefined;
   #running: Promise<void> | undefined;
 
   constructor(dir: string) {
     this.#dir = dir;
   }
 
-  /** Schedules `cursor` to be written. */
-  save(cursor: SpoolCursor): void {
-    this.#latest = cursor;
+  /** Schedules the readers' cursors to be written (a reader not listed is forgotten). */
+  save(readers: Record<string, SpoolCursor>): void {
+    this.#latest = readers;
     this.#running ??= this.#run();
   }
 
@@ -63,10 +87,10 @@ export class CursorWriter {
   async #run(): Promise<void> {
     try {
       while (this.#latest !== undefined) {
-        const cursor = this.#latest;
+        const readers = this.#latest;
         this.#latest = undefined;
         const tmp = join(this.#dir, `${FILE}.tmp`);
-        await writeFile(tmp, JSON.stringify(cursor));
+        await writeFile(tmp, JSON.stringify({ readers }));
         await rename(tmp, join(this.#dir, FILE));
       }
     } catch {

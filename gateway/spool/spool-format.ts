@@ -13,6 +13,21 @@
  *
  * The magic lets a reader find the next entry after a corrupted one; the sequence numbers tell
  * how many records a corrupted region held.
+ *
+ * A **state entry** (rule-state checkpoint, written in the same group commit as the records it
+ * is consistent with) has the same header with magic `0x31535053` (`S` `P` `S` `1`), the same
+ * CRC scheme, and as sequence number the one of the next record: it covers every record before
+ * it. Readers of records skip it. Its payload (spool-state.ts):
+ *
+ * | offset | type | field |
+ * |---|---|---|
+ * | 0 | u32 | length R of the rule states, or `0xffffffff`: unchanged since the previous entry |
+ * | 4 | R bytes | rule states: u32 count, then per rule u16 name length, UTF-8 name, u32 state length, the rule's `snapshot()` bytes (in chain order) |
+ * | 4 + R | u32 | N, identities of QoS 1/2 events this entry newly covers |
+ * | 8 + R | N × 12 | per event: u32 MQTT packet id, u32 and u32 halves of a 64-bit hash of topic + payload |
+ *
+ * The first entry of every segment is a self-contained state entry (rule states and the recent
+ * identities), so that deleting acknowledged segments never deletes the newest state.
  */
 import { crc32 } from './crc32.js';
 
@@ -20,8 +35,12 @@ import { crc32 } from './crc32.js';
 export const ENTRY_HEADER_BYTES = 20;
 /** Magic of an entry. */
 export const ENTRY_MAGIC = 0x31525053;
+/** Magic of a state entry. */
+export const STATE_MAGIC = 0x31535053;
 /** Smallest record (the frame record header). */
 const MIN_RECORD_BYTES = 32;
+/** Smallest state payload (unchanged rule states, no identity). */
+const MIN_STATE_BYTES = 8;
 
 const SEGMENT_NAME = /^(\d{16})\.seg$/;
 
@@ -99,21 +118,47 @@ export function entryRecordLength(bytes: Uint8Array, pos: number): number {
 export function checkEntry(bytes: Uint8Array, pos: number, end: number, maxRecord: number): number {
   if (end - pos < ENTRY_HEADER_BYTES)
     return end - pos > 0 && !magicPrefix(bytes, pos, end) ? -1 : 0;
-  if (u32(bytes, pos) !== ENTRY_MAGIC) return -1;
+  const magic = u32(bytes, pos);
+  if (magic !== ENTRY_MAGIC && magic !== STATE_MAGIC) return -1;
+  const state = magic === STATE_MAGIC;
   const length = u32(bytes, pos + 8);
-  if (length < MIN_RECORD_BYTES || length > maxRecord) return -1;
+  if (length < (state ? MIN_STATE_BYTES : MIN_RECORD_BYTES) || length > maxRecord) return -1;
   const next = pos + ENTRY_HEADER_BYTES + length;
   if (next > end) return 0;
-  if (u32(bytes, pos + ENTRY_HEADER_BYTES) !== length) return -1;
+  if (!state && u32(bytes, pos + ENTRY_HEADER_BYTES) !== length) return -1;
   if (crc32(bytes, pos + 8, next) !== u32(bytes, pos + 4)) return -1;
   return next - pos;
 }
 
 function magicPrefix(bytes: Uint8Array, pos: number, end: number): boolean {
+  return prefixOf(ENTRY_MAGIC, bytes, pos, end) || prefixOf(STATE_MAGIC, bytes, pos, end);
+}
+
+function prefixOf(magic: number, bytes: Uint8Array, pos: number, end: number): boolean {
   for (let i = 0; i < 4 && pos + i < end; i++) {
-    if (bytes[pos + i] !== ((ENTRY_MAGIC >>> (8 * i)) & 0xff)) return false;
+    if (bytes[pos + i] !== ((magic >>> (8 * i)) & 0xff)) return false;
   }
   return true;
+}
+
+/** Whether the (checked) entry at `pos` is a state entry. */
+export function isStateEntry(bytes: Uint8Array, pos: number): boolean {
+  return u32(bytes, pos) === STATE_MAGIC;
+}
+
+/**
+ * Writes a state entry with payload `payload` covering the records before `seq` at `pos` of
+ * `out`; returns the position after it.
+ */
+export function writeStateEntry(
+  out: Uint8Array,
+  pos: number,
+  payload: Uint8Array,
+  seq: number,
+): number {
+  const next = writeEntry(out, pos, payload, 0, payload.length, seq);
+  putU32(out, pos, STATE_MAGIC);
+  return next;
 }
 
 /** The position of the next valid entry after `from` in `bytes[.., end)`, or -1. */
@@ -123,6 +168,7 @@ export function findNextEntry(
   end: number,
   maxRecord: number,
 ): number {
+  // Both magics start with `S`.
   const first = ENTRY_MAGIC & 0xff;
   for (let pos = from; pos + ENTRY_HEADER_BYTES <= end; pos++) {
     if (bytes[pos] !== first) continue;

@@ -27,6 +27,18 @@ export interface SpoolOptions {
   onFull?: SpoolFullPolicy;
   /** Once full (`block`), offers are accepted again when the held bytes fall to this fraction of maxBytes. @default 0.75 */
   lowWaterRatio?: number;
+  /**
+   * Names of the spool's readers (one per sink), each with its own persisted cursor. A name not
+   * seen before starts at the oldest record held; cursors of names no longer listed are dropped.
+   * @default ['default']
+   */
+  readers?: readonly string[];
+  /**
+   * Identities of recently checkpointed QoS 1/2 events kept for recognising broker redeliveries
+   * after a restart: at least the broker's in-flight window (`mqtt.inflightWindow`).
+   * @default 65535 (the MQTT packet id space)
+   */
+  identityWindow?: number;
   /** @default a silent logger */
   logger?: Logger;
 }
@@ -41,6 +53,8 @@ export interface ResolvedSpoolOptions {
   fsyncIntervalMs: number;
   onFull: SpoolFullPolicy;
   lowWaterRatio: number;
+  readers: readonly string[];
+  identityWindow: number;
   logger: Logger | undefined;
 }
 
@@ -53,6 +67,7 @@ export const DEFAULT_SPOOL = {
   fsyncIntervalMs: 1000,
   onFull: 'block',
   lowWaterRatio: 0.75,
+  identityWindow: 65_535,
 } as const;
 
 function positiveInt(field: string, value: number, min: number): void {
@@ -81,6 +96,14 @@ export function resolveSpoolOptions(options: SpoolOptions): ResolvedSpoolOptions
   if (!(lowWaterRatio >= 0 && lowWaterRatio < 1)) {
     throw new SpoolOptionsError(`spool.lowWaterRatio: ${String(lowWaterRatio)} is not in [0, 1)`);
   }
+  const readers = options.readers ?? ['default'];
+  if (readers.length === 0 || new Set(readers).size !== readers.length) {
+    throw new SpoolOptionsError(
+      `spool.readers: ${JSON.stringify(readers)} must list at least one name, each once`,
+    );
+  }
+  const identityWindow = options.identityWindow ?? DEFAULT_SPOOL.identityWindow;
+  positiveInt('identityWindow', identityWindow, 1);
   return {
     dir: options.dir,
     maxBytes,
@@ -90,6 +113,8 @@ export function resolveSpoolOptions(options: SpoolOptions): ResolvedSpoolOptions
     fsyncIntervalMs,
     onFull: options.onFull ?? DEFAULT_SPOOL.onFull,
     lowWaterRatio,
+    readers,
+    identityWindow,
     logger: options.logger,
   };
 }

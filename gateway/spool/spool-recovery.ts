@@ -2,20 +2,27 @@
  * @module Opening a spool directory after a clean stop or a crash: lists the segments, deletes
  * those fully behind the persisted cursor, scans the newest one and truncates its torn tail (a
  * write cut short by a crash), finds where reading resumes, and creates the segment new records
- * go to (a recovered segment is never appended to).
+ * go to (a recovered segment is never appended to). The newest rule-state checkpoint found is
+ * written first in that new segment, so that it outlives the deletion of the old ones.
  */
 import type { FileHandle } from 'node:fs/promises';
-import { mkdir, open, readdir, readFile, stat, truncate, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, stat, truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { readCursor } from './spool-cursor.js';
+import { readCursors } from './spool-cursor.js';
+import type { SpoolCursor } from './spool-cursor.js';
 import {
   checkEntry,
   entrySeq,
   findNextEntry,
+  isStateEntry,
   parseSegmentName,
   segmentName,
+  writeStateEntry,
 } from './spool-format.js';
+import { ENTRY_HEADER_BYTES } from './spool-format.js';
+import { DurableState, findCheckpoint } from './spool-state.js';
+import type { RestoredCheckpoint } from './spool-state.js';
 import type { ResolvedSpoolOptions } from './spool-options.js';
 
 /** Largest record the reader considers plausible (a frame is at most 4 GiB; batches far less). */
@@ -43,15 +50,32 @@ export interface RecoveredSpool {
   /** Open for writing the active segment. */
   writer: FileHandle;
   nextSeq: number;
-  readSeq: number;
-  /** Byte offset of the read position in `segments[0]`. */
-  readOffset: number;
+  /** Where each reader of `readers` resumes. */
+  starts: Map<string, ReaderStart>;
   truncatedBytes: number;
+  /** The newest checkpoint found (rule states and recent event identities). */
+  checkpoint: RestoredCheckpoint | undefined;
+  /** The durable state the next segments start with. */
+  state: DurableState;
 }
 
-/** Recovers the spool directory `o.dir` (created when missing). */
+/** Where a reader resumes: its first record not acknowledged, and where that is. */
+export interface ReaderStart {
+  seq: number;
+  /** Index of the segment in `segments`. */
+  index: number;
+  /** Byte offset in that segment. */
+  offset: number;
+}
+
+/**
+ * Recovers the spool directory `o.dir` (created when missing) for the readers `readers`: a
+ * reader with a persisted cursor resumes there, a new one at the oldest record held; the
+ * cursors of readers no longer listed are ignored (and dropped at the next save).
+ */
 export async function recoverSpool(
   o: ResolvedSpoolOptions,
+  readers: readonly string[],
   logger: Logger,
 ): Promise<RecoveredSpool> {
   await mkdir(o.dir, { recursive: true });
@@ -61,7 +85,24 @@ export async function recoverSpool(
     if (first !== undefined) firsts.push(first);
   }
   firsts.sort((a, b) => a - b);
-  const cursor = await readCursor(o.dir);
+  const saved = await readCursors(o.dir);
+  const checkpoint = await findCheckpoint(
+    firsts.map((first) => join(o.dir, segmentName(first))),
+    o.identityWindow,
+    MAX_RECORD_BYTES,
+  );
+  const state = new DurableState(o.identityWindow, checkpoint);
+  const cursors = new Map<string, SpoolCursor>();
+  for (const name of readers) {
+    const cursor = saved.readers.get(name) ?? saved.legacy;
+    if (cursor !== undefined) cursors.set(name, cursor);
+  }
+  // Segments every reader with a cursor acknowledged go (a removed reader's cursor no longer
+  // holds them); a reader without a cursor (a sink added) starts at the oldest one left.
+  let cursor: SpoolCursor | undefined;
+  for (const c of cursors.values()) if (cursor === undefined || c.seq < cursor.seq) cursor = c;
+  let maxSeq = 0;
+  for (const c of cursors.values()) if (c.seq > maxSeq) maxSeq = c.seq;
   const segments: Segment[] = [];
   for (let i = 0; i < firsts.length; i++) {
     const first = firsts[i] as number;
@@ -82,7 +123,7 @@ export async function recoverSpool(
       fd: undefined,
     });
   }
-  let nextSeq = cursor?.seq ?? 0;
+  let nextSeq = maxSeq;
   let truncatedBytes = 0;
   const last = segments[segments.length - 1];
   if (last !== undefined) {
@@ -97,34 +138,79 @@ export async function recoverSpool(
       );
       last.size = scanned.validEnd;
     }
-    if (last.size === 0) {
-      await unlink(last.path);
+    // Empty, or holding state entries only (no record at or after its first sequence number):
+    // the new segment replaces it under the same name (its state is carried over below).
+    if (last.size === 0 || last.first === nextSeq) {
+      if (last.size === 0) await unlink(last.path);
       segments.pop();
     }
   }
-  let readSeq = cursor?.seq ?? segments[0]?.first ?? nextSeq;
-  let readOffset = 0;
-  const oldest = segments[0];
-  if (oldest !== undefined && cursor !== undefined && oldest.first === cursor.segment) {
-    readOffset = Math.min(cursor.offset, oldest.size);
-  } else if (oldest !== undefined && oldest.first > readSeq) {
-    readSeq = oldest.first;
-  }
-  if (segments.length === 0) readSeq = nextSeq;
   // New records go to a new segment, so a recovered one is never appended to.
   const path = join(o.dir, segmentName(nextSeq));
-  const writer = await open(path, 'w');
-  if (o.fsync !== 'never') await syncDirectory(o.dir);
+  const { writer, size } = await createSegmentFile(o, path, nextSeq, state);
   const now = Date.now();
   segments.push({
     first: nextSeq,
     path,
-    size: 0,
+    size,
     writtenAt: now,
     createdAt: now,
     fd: undefined,
   });
-  return { segments, writer, nextSeq, readSeq, readOffset, truncatedBytes };
+  const starts = new Map<string, ReaderStart>();
+  for (const name of readers) starts.set(name, readerStart(segments, cursors.get(name)));
+  return { segments, writer, nextSeq, starts, truncatedBytes, checkpoint, state };
+}
+
+/**
+ * Creates the segment file `path` (first sequence number `first`) starting with a self-contained
+ * state entry when a checkpoint is known. Written under a temporary name, fsynced and renamed, so
+ * that it may atomically replace a segment of that name holding state entries only.
+ */
+export async function createSegmentFile(
+  o: ResolvedSpoolOptions,
+  path: string,
+  first: number,
+  state: DurableState,
+): Promise<{ writer: FileHandle; size: number }> {
+  const temporary = `${path}.tmp`;
+  const writer = await open(temporary, 'w');
+  let size = 0;
+  if (state.known) {
+    const payload = state.basePayload();
+    const entry = Buffer.allocUnsafe(ENTRY_HEADER_BYTES + payload.length);
+    size = writeStateEntry(entry, 0, payload, first);
+    await writer.write(entry, 0, size, 0);
+    if (o.fsync !== 'never') await writer.datasync();
+  }
+  await rename(temporary, path);
+  if (o.fsync !== 'never') await syncDirectory(o.dir);
+  return { writer, size };
+}
+
+/**
+ * Where a reader with `cursor` resumes in `segments` (the last one is the new, empty, active
+ * one): at the cursor when its segment is held, else at the oldest held record after it.
+ */
+function readerStart(segments: readonly Segment[], cursor: SpoolCursor | undefined): ReaderStart {
+  const oldest = segments[0] as Segment;
+  if (cursor === undefined || cursor.seq <= oldest.first) {
+    return { seq: oldest.first, index: 0, offset: 0 };
+  }
+  let index = 0;
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i] as Segment;
+    if (segment.first === cursor.segment) {
+      // The active segment was just written afresh (a state entry at most): read it from its start.
+      const offset = i === segments.length - 1 ? 0 : Math.min(cursor.offset, segment.size);
+      return { seq: cursor.seq, index: i, offset };
+    }
+    // Otherwise start at the segment holding cursor.seq; the reader skips older entries.
+    if (segment.first <= cursor.seq) index = i;
+  }
+  const last = segments.length - 1;
+  const seq = index === last ? (segments[last] as Segment).first : cursor.seq;
+  return { seq, index, offset: 0 };
 }
 
 /**
@@ -151,7 +237,9 @@ async function scanTail(segment: Segment): Promise<{ validEnd: number; nextSeq: 
   while (pos < bytes.length) {
     const size = checkEntry(bytes, pos, bytes.length, MAX_RECORD_BYTES);
     if (size > 0) {
-      nextSeq = entrySeq(bytes, pos) + 1;
+      // A state entry's sequence number is the next record's.
+      const seq = entrySeq(bytes, pos);
+      nextSeq = isStateEntry(bytes, pos) ? Math.max(nextSeq, seq) : seq + 1;
       pos += size;
       validEnd = pos;
       continue;

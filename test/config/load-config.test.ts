@@ -37,6 +37,21 @@ async function problems(fn: () => unknown): Promise<string[]> {
 
 describe('loadConfig', () => {
   it('resolves an empty file to the demo configuration with every default', async () => {
+    const defaultSink = {
+      type: 'http',
+      name: 'http',
+      maxInFlight: 4,
+      latencyTargetMs: 1000,
+      url: 'http://127.0.0.1:8787/ingest',
+      format: 'json',
+      maxRecords: 500,
+      maxBytes: 1048576,
+      lingerMs: 100,
+      timeoutMs: 10000,
+      headers: {},
+      retry: { initialDelayMs: 100, maxDelayMs: 10000 },
+      breaker: { failureThreshold: 5, cooldownMs: 1000, maxCooldownMs: 30000 },
+    };
     const config = await loadConfig(await file('empty.yaml', ''), {});
     expect(config.dataDir).toBe('./.sluice');
     expect(config.mqtt).toEqual({
@@ -65,24 +80,14 @@ describe('loadConfig', () => {
             config: { field: 'temp', timeField: 'ts', windowMs: 1000 },
           },
         ],
-        sink: {
-          type: 'http',
-          url: 'http://127.0.0.1:8787/ingest',
-          format: 'json',
-          maxRecords: 500,
-          maxBytes: 1048576,
-          lingerMs: 100,
-          timeoutMs: 10000,
-          headers: {},
-          retry: { initialDelayMs: 100, maxDelayMs: 10000 },
-          breaker: { failureThreshold: 5, cooldownMs: 1000, maxCooldownMs: 30000 },
-        },
+        sinks: [defaultSink],
+        sink: defaultSink,
         commandTopic: 'devices/{key}/commands',
         batch: { maxEvents: 500, maxBytes: 1048576, lingerMs: 5 },
         tickIntervalMs: 1000,
         outboxMaxRecords: 10000,
         spool: {
-          enabled: false,
+          enabled: true,
           maxBytes: 268435456,
           segmentBytes: 8388608,
           maxAgeMs: 0,
@@ -90,6 +95,7 @@ describe('loadConfig', () => {
           fsyncIntervalMs: 1000,
           onFull: 'block',
         },
+        workers: { count: 0, ruleTimeoutMs: 1000 },
       },
     ]);
     expect(config.deadLetter.path).toBe(join('.sluice', 'dead-letter.jsonl'));

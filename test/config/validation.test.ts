@@ -314,6 +314,24 @@ describe('resolveConfig environment overrides', () => {
       resolveConfig({}),
     );
   });
+  it('validates a rule’s fuel, naming the field', () => {
+    expect(problems({ pipelines: [{ rules: [{ module: 'threshold', fuel: 10 }] }] })).toEqual([
+      'pipelines[0].rules[0].fuel: 10 is out of range (expected a whole number of units of fuel (function entries and loop iterations per call) from 1000 to 2147483647)',
+    ]);
+    const config = resolveConfig({ pipelines: [{ rules: ['threshold'] }] });
+    expect(config.pipelines[0]?.rules[0]?.fuel).toBeUndefined();
+  });
+  it('validates the workers section, naming the field', () => {
+    expect(problems({ pipelines: [{ workers: { count: -1, ruleTimeoutMs: 0 } }] })).toEqual([
+      'pipelines[0].workers.count: -1 is out of range (expected a whole number of worker threads from 0 to 256)',
+      'pipelines[0].workers.ruleTimeoutMs: 0 is out of range (expected a whole number of milliseconds from 1 to 600000)',
+    ]);
+    expect(problems({ pipelines: [{ workers: { cuont: 10 } }] })).toEqual([
+      'pipelines[0].workers.cuont: unknown key (did you mean "count"?)',
+    ]);
+    const config = resolveConfig({ pipelines: [{ workers: { count: 2 } }] });
+    expect(config.pipelines[0]?.workers).toEqual({ count: 2, ruleTimeoutMs: 1000 });
+  });
   it('validates the spool section, naming the field', () => {
     expect(
       problems({
@@ -342,6 +360,9 @@ describe('resolveConfig environment overrides', () => {
     });
     expect(config.pipelines[0]?.sink).toEqual({
       type: 'file',
+      name: 'file',
+      maxInFlight: 1,
+      latencyTargetMs: 1000,
       path: '',
       maxFileBytes: 67108864,
       maxFiles: 5,
@@ -353,6 +374,9 @@ describe('resolveConfig environment overrides', () => {
     });
     expect(config.pipelines[1]?.sink).toEqual({
       type: 'nats',
+      name: 'nats',
+      maxInFlight: 4,
+      latencyTargetMs: 1000,
       servers: ['nats://127.0.0.1:4222'],
       subject: 'plant.{key}',
       timeoutMs: 10000,
@@ -367,6 +391,9 @@ describe('resolveConfig environment overrides', () => {
         .pipelines[0]?.sink,
     ).toEqual({
       type: 'mqtt',
+      name: 'mqtt',
+      maxInFlight: 4,
+      latencyTargetMs: 1000,
       url: 'mqtts://c:8883',
       clientId: `sluice-sink-${hostname()}-up`,
       protocolVersion: 5,
@@ -387,7 +414,7 @@ describe('resolveConfig environment overrides', () => {
     expect(
       problems({ pipelines: [{ sink: { type: 'nats', servers: ['http://x'], url: 'y' } }] }),
     ).toEqual([
-      'pipelines[0].sink.url: unknown key (known keys here: type, servers, subject, timeoutMs, user, pass, maxRecords, maxBytes, lingerMs, retry, breaker)',
+      'pipelines[0].sink.url: unknown key (known keys here: type, name, maxInFlight, latencyTargetMs, servers, subject, timeoutMs, user, pass, maxRecords, maxBytes, lingerMs, retry, breaker)',
       'pipelines[0].sink.servers[0]: "http://x" is not a NATS URL (expected nats://host:port, tls://, ws:// or wss://)',
     ]);
   });

@@ -19,23 +19,7 @@ import {
 import { startReceiver } from './helpers/receiver.js';
 import type { Receiver } from './helpers/receiver.js';
 import { waitFor } from './helpers/wait.js';
-
-/** Active handles and requests by kind (sockets, servers, timers, file requests). */
-function openHandles(): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const kind of process.getActiveResourcesInfo())
-    counts.set(kind, (counts.get(kind) ?? 0) + 1);
-  return counts;
-}
-
-/** Kinds of which more are open now than in `before` (what the test's gateway left behind). */
-function leftOpen(before: Map<string, number>): string[] {
-  const left: string[] = [];
-  for (const [kind, count] of openHandles()) {
-    if (count > (before.get(kind) ?? 0)) left.push(`${kind} ×${count - (before.get(kind) ?? 0)}`);
-  }
-  return left;
-}
+import { leftOpen, openHandles } from './helpers/open-handles.js';
 
 describe('Gateway lifecycle', () => {
   let dir: string;

@@ -38,13 +38,13 @@ describe('MemoryOutbox', () => {
     expect(outbox.offer(second)).toBe(2);
     expect(outbox.depth).toBe(5);
     expect(outbox.offer(second, 2)).toBe(0);
-    const batch = outbox.take(10, 1 << 20);
+    const batch = outbox.reader('default').take(10, 1 << 20);
     expect(batch && ids(batch.frame)).toEqual([1, 2, 3, 4, 5]);
     expect(outbox.depth).toBe(5);
-    outbox.ack(batch!);
+    outbox.reader('default').ack(batch!);
     expect(outbox.depth).toBe(0);
     expect(outbox.offer(second, 2)).toBe(2);
-    expect(ids(outbox.take(10, 1 << 20)!.frame)).toEqual([6, 7]);
+    expect(ids(outbox.reader('default').take(10, 1 << 20)!.frame)).toEqual([6, 7]);
     expect(outbox.peakDepth).toBe(5);
   });
 
@@ -52,14 +52,14 @@ describe('MemoryOutbox', () => {
     const outbox = new MemoryOutbox({ capacity: 100 });
     outbox.offer(frame(1, 10));
     outbox.offer(frame(11, 10));
-    expect(ids(outbox.take(4, 1 << 20)!.frame)).toEqual([1, 2, 3, 4]);
+    expect(ids(outbox.reader('default').take(4, 1 << 20)!.frame)).toEqual([1, 2, 3, 4]);
     const recordBytes = 32 + 1 + 7 + 8; // header + key + topic + `{"n":NN}`
-    expect(ids(outbox.take(100, recordBytes * 3)!.frame)).toEqual([5, 6, 7]);
-    expect(ids(outbox.take(100, 1 << 20)!.frame)).toEqual([
+    expect(ids(outbox.reader('default').take(100, recordBytes * 3)!.frame)).toEqual([5, 6, 7]);
+    expect(ids(outbox.reader('default').take(100, 1 << 20)!.frame)).toEqual([
       8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
     ]);
-    expect(outbox.take(100, 1 << 20)).toBeUndefined();
-    expect(outbox.ready).toBe(0);
+    expect(outbox.reader('default').take(100, 1 << 20)).toBeUndefined();
+    expect(outbox.reader('default').ready).toBe(0);
     expect(outbox.depth).toBe(20);
   });
 
@@ -76,13 +76,13 @@ describe('MemoryOutbox', () => {
     const room = outbox.waitForRoom().then(() => {
       roomy = true;
     });
-    const first = outbox.take(2, 1 << 20)!;
-    outbox.ack(first);
+    const first = outbox.reader('default').take(2, 1 << 20)!;
+    outbox.reader('default').ack(first);
     expect(outbox.depth).toBe(2);
     expect(outbox.offer(frame(9, 1))).toBe(0); // still above low water after being full
     await Promise.resolve();
     expect(roomy).toBe(false);
-    outbox.ack(outbox.take(1, 1 << 20)!);
+    outbox.reader('default').ack(outbox.reader('default').take(1, 1 << 20)!);
     await room;
     expect(roomy).toBe(true);
     expect(events).toEqual(['high 4', 'low 1']);
@@ -90,12 +90,12 @@ describe('MemoryOutbox', () => {
 
   it('wakes the reader when enough records are ready or the oldest has lingered', async () => {
     const outbox = new MemoryOutbox({ capacity: 100 });
-    const full = outbox.waitForRecords(3, 1 << 20, 60_000);
+    const full = outbox.reader('default').waitForRecords(3, 1 << 20, 60_000);
     outbox.offer(frame(1, 3));
     await full;
-    outbox.take(10, 1 << 20);
+    outbox.reader('default').take(10, 1 << 20);
     const started = Date.now();
-    const lingered = outbox.waitForRecords(50, 1 << 20, 50);
+    const lingered = outbox.reader('default').waitForRecords(50, 1 << 20, 50);
     outbox.offer(frame(4, 1));
     await lingered;
     expect(Date.now() - started).toBeGreaterThanOrEqual(40);

@@ -17,6 +17,7 @@ import { publishAll, readDeadLetters, tempDir } from './helpers/gateway-config.j
 import { startReceiver } from './helpers/receiver.js';
 import type { Receiver } from './helpers/receiver.js';
 import { waitFor } from './helpers/wait.js';
+import { metricSample } from '../support/prometheus.js';
 
 // Built from filters/test-rules/trap-or-forward.ts by the global setup.
 const RULE_PATH = fileURLToPath(
@@ -71,29 +72,6 @@ function pipeline(
       retry: { initialDelayMs: 20, maxDelayMs: 200 },
     },
   };
-}
-
-/** The value of the series `name{labels}` in Prometheus text (undefined when absent). */
-function sample(
-  text: string,
-  name: string,
-  labels: Record<string, string> = {},
-): number | undefined {
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#')) continue;
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (match === null || match[1] !== name) continue;
-    const found: Record<string, string> = {};
-    for (const pair of (match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g))
-      found[pair[1] as string] = pair[2] as string;
-    const wanted = Object.entries(labels);
-    if (
-      wanted.length === Object.keys(found).length &&
-      wanted.every(([key, value]) => found[key] === value)
-    )
-      return Number(match[3]);
-  }
-  return undefined;
 }
 
 describe('Gateway with a rule trapping on every 100th event beside a healthy pipeline', () => {
@@ -206,56 +184,62 @@ describe('Gateway with a rule trapping on every 100th event beside a healthy pip
     expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = await response.text();
 
-    expect(sample(text, 'sluice_received_total')).toBe(total);
-    expect(sample(text, 'sluice_processed_total')).toBe(total);
-    expect(sample(text, 'sluice_dead_letters_total')).toBe(2 * POISON);
+    expect(metricSample(text, 'sluice_received_total')).toBe(total);
+    expect(metricSample(text, 'sluice_processed_total')).toBe(total);
+    expect(metricSample(text, 'sluice_dead_letters_total')).toBe(2 * POISON);
     // Each trapping batch fails once, then its trapping event again alone.
-    expect(sample(text, 'sluice_rule_failures_total')).toBe(4 * POISON);
-    expect(sample(text, 'sluice_qos0_dropped_total')).toBe(0);
-    expect(sample(text, 'sluice_sent_total')).toBe(total - 2 * POISON);
+    expect(metricSample(text, 'sluice_rule_failures_total')).toBe(4 * POISON);
+    expect(metricSample(text, 'sluice_qos0_dropped_total')).toBe(0);
+    expect(metricSample(text, 'sluice_sent_total')).toBe(total - 2 * POISON);
     for (const p of PIPELINES)
-      expect(sample(text, 'sluice_outbox_depth', { pipeline: p.name })).toBe(0);
+      expect(metricSample(text, 'sluice_outbox_depth', { pipeline: p.name })).toBe(0);
 
     // Healthy rule: every event in and out once, no error, no restart, plausible latencies.
     const healthy = { pipeline: 'healthy', rule: 'trapper' };
-    const healthyBatches = sample(text, 'sluice_rule_batch_duration_seconds_count', healthy) ?? 0;
+    const healthyBatches =
+      metricSample(text, 'sluice_rule_batch_duration_seconds_count', healthy) ?? 0;
     expect(healthyBatches).toBeGreaterThanOrEqual(EVENTS / 50);
     expect(healthyBatches).toBeLessThanOrEqual(EVENTS);
-    expect(sample(text, 'sluice_rule_events_in_total', healthy)).toBe(EVENTS);
-    expect(sample(text, 'sluice_rule_events_out_total', healthy)).toBe(EVENTS);
-    expect(sample(text, 'sluice_rule_calls_total', healthy)).toBeGreaterThanOrEqual(healthyBatches);
-    expect(sample(text, 'sluice_rule_restarts_total', healthy)).toBe(0);
+    expect(metricSample(text, 'sluice_rule_events_in_total', healthy)).toBe(EVENTS);
+    expect(metricSample(text, 'sluice_rule_events_out_total', healthy)).toBe(EVENTS);
+    expect(metricSample(text, 'sluice_rule_calls_total', healthy)).toBeGreaterThanOrEqual(
+      healthyBatches,
+    );
+    expect(metricSample(text, 'sluice_rule_restarts_total', healthy)).toBe(0);
     expect(text).not.toMatch(/sluice_rule_errors_total\{pipeline="healthy"/);
-    expect(sample(text, 'sluice_rule_memory_pages', healthy)).toBeGreaterThan(0);
-    const p50 = sample(text, 'sluice_rule_batch_duration_seconds', { ...healthy, quantile: '0.5' });
-    const p99 = sample(text, 'sluice_rule_batch_duration_seconds', {
+    expect(metricSample(text, 'sluice_rule_memory_pages', healthy)).toBeGreaterThan(0);
+    const p50 = metricSample(text, 'sluice_rule_batch_duration_seconds', {
+      ...healthy,
+      quantile: '0.5',
+    });
+    const p99 = metricSample(text, 'sluice_rule_batch_duration_seconds', {
       ...healthy,
       quantile: '0.99',
     });
     expect(p50).toBeGreaterThan(0);
     expect(p99).toBeGreaterThanOrEqual(p50 as number);
     expect(p99).toBeLessThan(10);
-    expect(sample(text, 'sluice_rule_cpu_seconds_total', healthy)).toBeGreaterThan(0);
+    expect(metricSample(text, 'sluice_rule_cpu_seconds_total', healthy)).toBeGreaterThan(0);
 
     // The trapping rules: the events of each trapping batch went in twice (batch, then one by one).
     for (const name of ['poisoned', 'chained']) {
       const trapper = { pipeline: name, rule: 'trapper' };
-      expect(sample(text, 'sluice_rule_errors_total', { ...trapper, code: 'RULE_TRAP' })).toBe(
-        2 * POISON,
-      );
-      expect(sample(text, 'sluice_rule_events_out_total', trapper)).toBe(EVENTS - POISON);
-      const eventsIn = sample(text, 'sluice_rule_events_in_total', trapper) ?? 0;
+      expect(
+        metricSample(text, 'sluice_rule_errors_total', { ...trapper, code: 'RULE_TRAP' }),
+      ).toBe(2 * POISON);
+      expect(metricSample(text, 'sluice_rule_events_out_total', trapper)).toBe(EVENTS - POISON);
+      const eventsIn = metricSample(text, 'sluice_rule_events_in_total', trapper) ?? 0;
       expect(eventsIn).toBeGreaterThan(EVENTS);
       expect(eventsIn).toBeLessThanOrEqual(EVENTS + POISON * 50);
-      const restarts = sample(text, 'sluice_rule_restarts_total', trapper) ?? 0;
+      const restarts = metricSample(text, 'sluice_rule_restarts_total', trapper) ?? 0;
       // Re-created lazily on its next call (the periodic tick is one).
       expect(restarts).toBeGreaterThanOrEqual(2 * POISON - 1);
       expect(restarts).toBeLessThanOrEqual(2 * POISON);
     }
     // The rule before the trapping one in the chain ran each batch once: no retry reached it.
     const range = { pipeline: 'chained', rule: 'range' };
-    expect(sample(text, 'sluice_rule_events_in_total', range)).toBe(EVENTS);
-    expect(sample(text, 'sluice_rule_events_out_total', range)).toBe(EVENTS);
+    expect(metricSample(text, 'sluice_rule_events_in_total', range)).toBe(EVENTS);
+    expect(metricSample(text, 'sluice_rule_events_out_total', range)).toBe(EVENTS);
     expect(text).not.toMatch(/sluice_rule_errors_total\{pipeline="chained",rule="range"/);
   });
 });

@@ -29,6 +29,7 @@ export interface ApiGateway {
 /** Starts a receiver and a gateway with `api.enabled` on a free port (token generated). */
 export async function startApiGateway(
   adjust: (config: Config) => void = () => {},
+  options: { workerEntry?: URL } = {},
 ): Promise<ApiGateway> {
   const receiver = await startReceiver();
   const dir = await tempDir();
@@ -49,6 +50,7 @@ export async function startApiGateway(
   const start = (): Promise<Gateway> =>
     Gateway.start(config, {
       logger,
+      ...(options.workerEntry === undefined ? {} : { workerEntry: options.workerEntry }),
       onApiTokenGenerated: (generated) => {
         token = generated;
       },

@@ -5,7 +5,8 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FrameReader, FrameWriter } from '../../runtime/index.js';
-import type { Outbox } from '../../gateway/outbox/outbox.js';
+import { DEFAULT_READER } from '../../gateway/outbox/outbox.js';
+import type { Outbox, OutboxReader } from '../../gateway/outbox/outbox.js';
 
 /** A frame of `count` records with ids from `firstId` and payload `{"n":<id>}` (plus padding). */
 export function numberedFrame(firstId: number, count: number, padding = 0): Uint8Array {
@@ -26,14 +27,18 @@ export function frameIds(frame: Uint8Array): number[] {
   return out;
 }
 
-/** Takes and acknowledges everything ready; returns the ids in order. */
-export function drainIds(outbox: Outbox, maxRecords = 1000): number[] {
+/**
+ * Takes and acknowledges everything ready for the reader `reader` (`default` when an outbox is
+ * given); returns the ids in order.
+ */
+export function drainIds(from: Outbox | OutboxReader, maxRecords = 1000): number[] {
+  const reader = 'take' in from ? from : from.reader(DEFAULT_READER);
   const ids: number[] = [];
   for (;;) {
-    const batch = outbox.take(maxRecords, 1 << 20);
+    const batch = reader.take(maxRecords, 1 << 20);
     if (batch === undefined) return ids;
     ids.push(...frameIds(batch.frame));
-    outbox.ack(batch);
+    reader.ack(batch);
   }
 }
 

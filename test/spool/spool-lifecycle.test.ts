@@ -58,8 +58,8 @@ describe('Gateway with the disk spool, lifecycle', () => {
     expect(await openFilesUnder(dir)).toEqual([]);
     const cursor = JSON.parse(
       await readFile(join(dir, 'spool', 'test', 'cursor.json'), 'utf8'),
-    ) as { seq: number };
-    expect(cursor.seq).toBe(gateway.stats().sent);
+    ) as { readers: Record<string, { seq: number }> };
+    expect(cursor.readers['http']?.seq).toBe(gateway.stats().sent);
 
     const again = await Gateway.start(config);
     try {

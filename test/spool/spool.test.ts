@@ -37,15 +37,15 @@ describe('Spool', () => {
     expect(spool.offer(numberedFrame(11, 5))).toBe(5);
     const first = spool.flushed();
     expect(first).toBeDefined();
-    expect(spool.ready).toBe(0);
+    expect(spool.reader('default').ready).toBe(0);
     await first;
     expect(spool.flushed()).toBeUndefined();
-    expect(spool.ready).toBe(15);
+    expect(spool.reader('default').ready).toBe(15);
     expect(spool.depth).toBe(15);
-    const batch = spool.take(4, 1 << 20);
+    const batch = spool.reader('default').take(4, 1 << 20);
     expect(batch && frameIds(batch.frame)).toEqual([1, 2, 3, 4]);
     expect(spool.depth).toBe(15);
-    spool.ack(batch!);
+    spool.reader('default').ack(batch!);
     expect(spool.depth).toBe(11);
     expect(drainIds(spool)).toEqual(range(5, 16));
     expect(spool.depth).toBe(0);
@@ -67,8 +67,8 @@ describe('Spool', () => {
     const spool = await openSpool({ dir });
     spool.offer(numberedFrame(1, 100));
     await spool.flushed();
-    spool.ack(spool.take(40, 1 << 20)!);
-    spool.take(30, 1 << 20); // in flight when the process stops
+    spool.reader('default').ack(spool.reader('default').take(40, 1 << 20)!);
+    spool.reader('default').take(30, 1 << 20); // in flight when the process stops
     await spool.shutdown();
     const reopened = await openSpool({ dir });
     expect(reopened.depth).toBe(60);

@@ -4,7 +4,7 @@
  */
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,6 +83,9 @@ function binary(): string {
 export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mosquitto> {
   const port = options.port ?? (await freePort());
   const dir = await mkdtemp(join(tmpdir(), 'sluice-mosquitto-'));
+  // Started as root, Mosquitto drops to the `mosquitto` user: it must be able to write its
+  // persistence file here (else it logs "Permission denied" on shutdown and loses the sessions).
+  if (options.persistence === true) await chmod(dir, 0o777);
   const lines = [
     `listener ${port} 127.0.0.1`,
     'allow_anonymous true',

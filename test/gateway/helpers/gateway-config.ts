@@ -53,13 +53,18 @@ export function testConfig(options: TestConfigOptions): Config {
         topics: ['sensors/+/reading'],
         qos: 1,
         keyLevel: 1,
-        sink: {
-          type: 'http',
-          url: options.sinkUrl,
-          lingerMs: 20,
-          retry: { initialDelayMs: 20, maxDelayMs: 200 },
-          ...options.sink,
-        },
+        // A pipeline section with its own `sinks:` list replaces the default sink.
+        ...(options.pipeline?.['sinks'] === undefined
+          ? {
+              sink: {
+                type: 'http',
+                url: options.sinkUrl,
+                lingerMs: 20,
+                retry: { initialDelayMs: 20, maxDelayMs: 200 },
+                ...options.sink,
+              },
+            }
+          : {}),
         ...options.pipeline,
       },
     ],
@@ -76,14 +81,19 @@ export const THRESHOLD_RULE = {
 
 /**
  * A pipeline section in which threshold forwards every reading (one output record per event:
- * it fills the outbox fast) into an outbox of `outboxMaxRecords`, in batches of at most
- * `maxEvents` that linger 5 ms.
+ * it fills the outbox fast) into an in-memory outbox of `outboxMaxRecords` (the spool off), in
+ * batches of at most `maxEvents` that linger 5 ms.
  */
 export function forwardingPipeline(
   outboxMaxRecords: number,
   maxEvents: number,
 ): Record<string, unknown> {
-  return { rules: [THRESHOLD_RULE], outboxMaxRecords, batch: { maxEvents, lingerMs: 5 } };
+  return {
+    rules: [THRESHOLD_RULE],
+    outboxMaxRecords,
+    batch: { maxEvents, lingerMs: 5 },
+    spool: { enabled: false },
+  };
 }
 
 /** One reading as devices publish it. */

@@ -108,6 +108,8 @@ export interface StartTestGatewayOptions {
   receiverMode?: ReceiverMode;
   /** Adjusts the resolved configuration before the gateway starts. */
   configure?: (config: Config) => void;
+  /** The rule worker's bundled entry, for pipelines with `workers.count` > 0 (see worker-entry.ts). */
+  workerEntry?: URL;
 }
 
 /** Starts a receiver, a data directory and a gateway on them. */
@@ -141,7 +143,10 @@ export function useTestGateway(): StartTestGateway {
     dir = created;
     const resolved = upstreamOf(started, created).config(config);
     options.configure?.(resolved);
-    gateway = await Gateway.start(resolved);
+    gateway = await Gateway.start(
+      resolved,
+      options.workerEntry === undefined ? {} : { workerEntry: options.workerEntry },
+    );
     return { gateway, receiver: started, dir: created, config: resolved };
   };
 }

@@ -1,6 +1,7 @@
 /**
  * @module Test helper: a real upstream HTTP receiver (node:http) that records every request
- * body and can be told to answer 503, hang, or refuse (4xx) for a while.
+ * body and can be told to answer 503, hang, answer slowly, or refuse (4xx) for a while; it
+ * counts the requests it is answering at once.
  */
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
@@ -10,7 +11,9 @@ export type ReceiverMode =
   | { kind: 'accept' }
   | { kind: 'unavailable'; retryAfterSeconds?: number }
   | { kind: 'hang' }
-  | { kind: 'status'; status: number; body?: string };
+  | { kind: 'status'; status: number; body?: string }
+  /** Accepts after a delay; `delayMs` may depend on the request's number (1 = the first). */
+  | { kind: 'slow'; delayMs: number | ((request: number) => number) };
 
 /** One request the receiver answered with 2xx. */
 export interface ReceivedBatch {
@@ -25,6 +28,10 @@ export interface Receiver {
   readonly accepted: ReceivedBatch[];
   /** Every request that arrived, whatever the answer. */
   readonly requests: () => number;
+  /** The most requests being answered at once so far (since the last `resetPeakConcurrent`). */
+  readonly peakConcurrent: () => number;
+  /** Starts counting `peakConcurrent` again from the requests in progress now. */
+  resetPeakConcurrent(): void;
   /** Records of the accepted JSON bodies, flattened. */
   records(): ReceivedRecord[];
   setMode(mode: ReceiverMode): void;
@@ -45,8 +52,13 @@ export async function startReceiver(): Promise<Receiver> {
   let mode: ReceiverMode = { kind: 'accept' };
   const accepted: ReceivedBatch[] = [];
   let requests = 0;
+  let concurrent = 0;
+  let peakConcurrent = 0;
   const hanging = new Set<ServerResponse>();
   const server = createServer((request, response) => {
+    concurrent++;
+    if (concurrent > peakConcurrent) peakConcurrent = concurrent;
+    response.once('close', () => concurrent--);
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
@@ -67,6 +79,17 @@ export async function startReceiver(): Promise<Receiver> {
         case 'status':
           response.writeHead(current.status).end(current.body ?? '');
           return;
+        case 'slow': {
+          const delay =
+            typeof current.delayMs === 'number' ? current.delayMs : current.delayMs(requests);
+          const body = Buffer.concat(chunks);
+          setTimeout(() => {
+            if (response.destroyed) return;
+            accepted.push({ headers: request.headers, body });
+            response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+          }, delay);
+          return;
+        }
         case 'hang':
           hanging.add(response);
           response.once('close', () => hanging.delete(response));
@@ -81,6 +104,10 @@ export async function startReceiver(): Promise<Receiver> {
     url: `http://127.0.0.1:${port}/ingest`,
     accepted,
     requests: () => requests,
+    peakConcurrent: () => peakConcurrent,
+    resetPeakConcurrent() {
+      peakConcurrent = concurrent;
+    },
     records() {
       const out: ReceivedRecord[] = [];
       for (const batch of accepted) {
