@@ -88,7 +88,7 @@ describe('sluice dlq replay with a gateway', () => {
       expect(run.stderr).toBe('');
       expect(run.code).toBe(0);
       expect(run.stdout).toContain(`replayed ${readings.length} dead letter(s)`);
-      await waitFor(() => receiver.records().length >= readings.length, {
+      await waitFor(() => receiver.recordCount() >= readings.length, {
         timeoutMs: 60_000,
         what: 'the replayed readings upstream',
       });

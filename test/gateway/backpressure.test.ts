@@ -50,7 +50,7 @@ describe('Gateway backpressure', () => {
     expect(receiver.requests()).toBeGreaterThan(1);
 
     receiver.setMode({ kind: 'accept' });
-    await waitFor(() => receiver.records().length >= readings.length, {
+    await waitFor(() => receiver.recordCount() >= readings.length, {
       timeoutMs: 60_000,
       what: 'every reading upstream',
     });
@@ -81,7 +81,7 @@ describe('Gateway backpressure', () => {
     await publishAll(mosquitto().url, readingMessages(second), { qos: 1 });
     await waitFor(() => receiver.requests() >= 4, { what: 'retries' });
     receiver.setMode({ kind: 'accept' });
-    await waitFor(() => receiver.records().length === second.length, {
+    await waitFor(() => receiver.recordCount() === second.length, {
       what: 'the retried batch upstream',
     });
     expect(gateway.stats().deadLetters).toBe(first.length);

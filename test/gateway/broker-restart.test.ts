@@ -46,7 +46,7 @@ describe('Gateway across a broker restart', () => {
     cleanups.push(() => gateway.kill());
 
     const load = await startLoad(broker.url, { ratePerSecond: 50 });
-    await waitFor(() => receiver.records().length >= 100, { what: 'readings flowing upstream' });
+    await waitFor(() => receiver.recordCount() >= 100, { what: 'readings flowing upstream' });
     // Upstream down: the outbox fills, the gateway stops acknowledging, and the broker queues
     // the rest for the gateway's session — which must survive the restart.
     receiver.setMode({ kind: 'unavailable' });

@@ -33,7 +33,7 @@ describe('Gateway killed before upstream accepted its records', () => {
     async ({ workers }) => {
       const { receiver } = upstream();
       // The receiver is the suite's: only what arrives from here on counts.
-      const offset = receiver.records().length;
+      const offset = receiver.recordCount();
       const fresh = (): ReturnType<typeof receiver.records> => receiver.records().slice(offset);
       receiver.setMode({ kind: 'unavailable' });
       const config = upstream().config({

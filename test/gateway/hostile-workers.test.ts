@@ -6,12 +6,14 @@
  * ≥ 0.9× the throughput of a run without the hostile pipeline, and the dead-letter file holds
  * exactly the offending events with their reasons.
  *
- * Throughput is compared as the completion time of one fixed healthy load (40 000 readings, 1.5–5
- * s here), measured with and without the hostile pipeline side by side in the same test, after
- * a warm-up run. On a shared 2-core machine one run varies by up to 2× (load average 6 while
- * this was written), so when the ratio misses, the pair of runs is repeated (up to 5 pairs) and
- * the best time of each side is compared: scheduling noise cannot fail the test, a pipeline that
- * really slows the other down on every run still does.
+ * Throughput is compared as the completion time of one fixed healthy load (60 000 readings, about
+ * 1.3 s here; fewer than the 65 535 QoS 1 packet ids the publisher has), measured with and
+ * without the hostile pipeline side by side in the same test, after a warm-up run. The
+ * hostile cases cost the healthy pipeline a one-time stall at most (the infinite loop spins a
+ * worker for ruleTimeoutMs, then the worker is replaced: 5–8% of this load on 2 cores). One run
+ * still varies by ±10% on a shared 2-core machine, so when the ratio misses, the pair of runs is
+ * repeated (up to 5 pairs) and the best time of each side is compared: scheduling noise cannot
+ * fail the test, a pipeline that really slows the other down on every run still does.
  */
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
@@ -41,7 +43,7 @@ import { useWorkerEntry } from './helpers/worker-entry.js';
 const HOSTILE_WASM = fileURLToPath(new URL('../../dist/test-rules/hostile.wasm', import.meta.url));
 const WINDOW_MS = 100;
 const DEVICES = 20;
-const PER_DEVICE = 2000;
+const PER_DEVICE = 3000;
 const RULE_TIMEOUT_MS = 200;
 /** The healthy throughput with the hostile pipeline, relative to without it. */
 const MIN_RATIO = 0.9;
@@ -220,7 +222,7 @@ describe('Gateway with a hostile pipeline on workers beside a healthy one', () =
         })();
       }
       await healthyDone;
-      await waitFor(() => healthy.records().length >= closable, {
+      await waitFor(() => healthy.recordCount() >= closable, {
         timeoutMs: 60_000,
         what: 'every closable window upstream',
         intervalMs: 5,
@@ -229,7 +231,7 @@ describe('Gateway with a hostile pipeline on workers beside a healthy one', () =
       await hostileDone;
       if (hostile !== undefined && hostileCase !== undefined) {
         const expected = WELL_BEHAVED.length + hostileCase.offending.length;
-        await waitFor(() => hostile.records().length + gateway.stats().deadLetters >= expected, {
+        await waitFor(() => hostile.recordCount() + gateway.stats().deadLetters >= expected, {
           what: 'every hostile event forwarded or dead-lettered',
         });
       }

@@ -65,14 +65,14 @@ describe('Gateway with two sinks', () => {
 
       const first = makeReadings(10, 60, Date.now(), 10);
       await publishAll(mosquitto().url, readingMessages(first), { qos: 1 });
-      await waitFor(() => live.records().length >= first.length, {
+      await waitFor(() => live.recordCount() >= first.length, {
         what: 'every reading at the live receiver',
       });
       // More readings while one sink is still down: the live one keeps up with them.
       const second = makeReadings(10, 40, Date.now() + 60_000, 10);
       await publishAll(mosquitto().url, readingMessages(second), { qos: 1 });
       const all = [...first, ...second];
-      await waitFor(() => live.records().length >= all.length, {
+      await waitFor(() => live.recordCount() >= all.length, {
         what: 'the later readings at the live receiver',
       });
       expect(down.records()).toHaveLength(0);
@@ -87,7 +87,7 @@ describe('Gateway with two sinks', () => {
       expect(during?.outboxDepth).toBe(all.length);
 
       down.setMode({ kind: 'accept' });
-      await waitFor(() => down.records().length >= all.length, {
+      await waitFor(() => down.recordCount() >= all.length, {
         timeoutMs: 40_000,
         what: 'every reading at the receiver that was down',
       });

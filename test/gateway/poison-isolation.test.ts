@@ -154,8 +154,7 @@ describe('Gateway with a rule trapping on every 100th event beside a healthy pip
     await waitFor(
       () =>
         PIPELINES.every(
-          (p) =>
-            (receivers.get(p.name) as Receiver).records().length >= (p.poisoned ? good : EVENTS),
+          (p) => (receivers.get(p.name) as Receiver).recordCount() >= (p.poisoned ? good : EVENTS),
         ),
       { what: 'the good events upstream', timeoutMs: 60_000 },
     );

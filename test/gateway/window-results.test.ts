@@ -66,7 +66,7 @@ describe('Gateway with Mosquitto', () => {
     expect(stats.processed).toBe(readings.length);
     expect(stats.deadLetters).toBe(0);
     expect(windowsUpstream(receiver)).toEqual(expectedWindows(readings, WINDOW_MS));
-    expect(stats.sent).toBe(receiver.records().length);
+    expect(stats.sent).toBe(receiver.recordCount());
   });
 
   it('writes malformed payloads to the dead-letter file with the reason and keeps the flow going', async () => {
@@ -129,7 +129,7 @@ describe('Gateway with Mosquitto', () => {
     });
     const readings = makeReadings(10, 50, Date.now(), 10);
     await publishAll(mosquitto().url, readingMessages(readings), { qos: 0 });
-    await waitFor(() => receiver.records().length === readings.length, {
+    await waitFor(() => receiver.recordCount() === readings.length, {
       what: 'every reading upstream',
     });
     const values = receiver.records().map((record) => record.value);
@@ -188,7 +188,7 @@ describe('Gateway with the embedded broker', () => {
     const readings = makeReadings(5, 4, Date.now() - 60_000, WINDOW_MS);
     await publishAll(gateway.mqttUrl, readingMessages(readings), { qos: 1 });
     const expected = expectedWindows(readings, WINDOW_MS);
-    await waitFor(() => receiver.records().length === expected.length, {
+    await waitFor(() => receiver.recordCount() === expected.length, {
       what: 'every window upstream before close',
     });
     expect(windowsUpstream(receiver)).toEqual(expected);

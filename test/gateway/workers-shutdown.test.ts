@@ -79,7 +79,7 @@ describe('Gateway with rules on workers, shutting down', () => {
     expect(stats.processed).toBe(readings.length);
     expect(stats.deadLetters).toBe(0);
     expect(windowsOf(receiver)).toEqual(expectedWindows(readings, WINDOW_MS));
-    expect(stats.sent).toBe(receiver.records().length);
+    expect(stats.sent).toBe(receiver.recordCount());
     await receiver.close();
     receiver = undefined;
     await waitFor(() => leftOpen(before).length === 0, { timeoutMs: 10_000 }).catch(
@@ -122,7 +122,7 @@ describe('Gateway with rules on workers, shutting down', () => {
       await publishAll(`mqtt://127.0.0.1:${port}`, readingMessages(readings), { qos: 1 });
       // Every window but each device's last closed: every reading was processed.
       const expected = expectedWindows(readings, WINDOW_MS);
-      await waitFor(() => (receiver as Receiver).records().length === expected.length - 8, {
+      await waitFor(() => (receiver as Receiver).recordCount() === expected.length - 8, {
         what: 'every closed window upstream',
       });
       const started = performance.now();

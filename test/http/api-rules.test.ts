@@ -309,7 +309,7 @@ describe('rule store over the HTTP API', () => {
     // The running pipeline still forwards every reading.
     const readings = makeReadings(3, 20, Date.now(), 10);
     await publishAll(api.gateway.mqttUrl, readingMessages(readings));
-    await waitFor(() => api.receiver.records().length === readings.length, {
+    await waitFor(() => api.receiver.recordCount() === readings.length, {
       what: 'every reading forwarded upstream',
     });
     expect(api.gateway.stats().ruleTraps).toBe(0);

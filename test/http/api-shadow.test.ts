@@ -60,7 +60,7 @@ describe('shadow runs', () => {
     const kept = readings.length - dropped.length;
     expect(dropped.length).toBeGreaterThan(20);
     await deliver(readings);
-    await waitFor(() => api.receiver.records().length === readings.length, {
+    await waitFor(() => api.receiver.recordCount() === readings.length, {
       what: 'every reading forwarded upstream',
     });
 
@@ -96,11 +96,11 @@ describe('shadow runs', () => {
     expect(gone.status).toBe(404);
     expect(errorOf(gone.json).code).toBe('SHADOW_NOT_FOUND');
 
-    const before = api.receiver.records().length;
+    const before = api.receiver.recordCount();
     const readings = makeReadings(4, 30, Date.now(), 10);
     await deliver(readings);
     const kept = readings.filter((r) => r.temp <= 20).length;
-    await waitFor(() => api.receiver.records().length === before + kept, {
+    await waitFor(() => api.receiver.recordCount() === before + kept, {
       what: 'the kept readings upstream',
     });
   });

@@ -51,7 +51,7 @@ describe('GET /metrics with several sinks', () => {
       payload: JSON.stringify({ device: `broken-${i}`, ts: Date.now() }),
     }));
     await publishAll(api.gateway.mqttUrl, [...messages, ...broken], { qos: 1 });
-    await waitFor(() => api.receiver.records().length >= readings.length, {
+    await waitFor(() => api.receiver.recordCount() >= readings.length, {
       what: 'every reading at the live receiver',
     });
 
@@ -88,7 +88,7 @@ describe('GET /metrics with several sinks', () => {
 
     // Upstream back: the backlog drains and the series follow.
     down.setMode({ kind: 'accept' });
-    await waitFor(() => down.records().length >= readings.length, {
+    await waitFor(() => down.recordCount() >= readings.length, {
       timeoutMs: 40_000,
       what: 'every reading at the receiver that was down',
     });

@@ -67,7 +67,7 @@ describe('HTTP API with a pipeline on workers', () => {
     // The pipeline still runs its rules on the workers.
     const readings = makeReadings(6, 20, Date.now(), 10);
     await publishAll(a.gateway.mqttUrl, readingMessages(readings), { qos: 1 });
-    await waitFor(() => a.receiver.records().length === readings.length, {
+    await waitFor(() => a.receiver.recordCount() === readings.length, {
       what: 'every reading upstream',
     });
     const text = await (

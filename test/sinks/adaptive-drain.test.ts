@@ -140,7 +140,7 @@ describe('Adaptive drain', () => {
     // The first request is slow; the three sent with it are accepted at once.
     receiver.setMode({ kind: 'slow', delayMs: (request) => (request === 1 ? 1500 : 5) });
     offer(outbox, 1, 40);
-    await waitFor(() => receiver.records().length === 30, { what: 'the later batches accepted' });
+    await waitFor(() => receiver.recordCount() === 30, { what: 'the later batches accepted' });
     await delay(200);
     expect(outbox.depth).toBe(40);
     expect(forwarder.reader.depth).toBe(40);

@@ -155,7 +155,7 @@ describe('CircuitBreaker in a gateway', () => {
     expect(receiver.requests()).toBeLessThanOrEqual(3 + (breaker?.opened ?? 0));
 
     receiver.setMode({ kind: 'accept' });
-    await waitFor(() => receiver.records().length >= readings.length, {
+    await waitFor(() => receiver.recordCount() >= readings.length, {
       timeoutMs: 60_000,
       what: 'every reading upstream',
     });
