@@ -1,5 +1,5 @@
 /**
- * @module `HttpSink`: posts batches of output records upstream with `fetch`, as JSON (built by
+ * @module `HttpSink`: posts batches of output records upstream (see http-post.ts), as JSON (built by
  * byte concatenation) or CBOR, with an `Idempotency-Key` (a hash of the batch's record ids, so a
  * retried or replayed batch carries the same key). Network errors, timeouts, 5xx, 408 and 429
  * are retried forever with exponential backoff and full jitter, honouring `Retry-After`; any
@@ -14,6 +14,7 @@ import { backoffDelay, parseRetryAfter, sleep } from './backoff.js';
 import { CborBodyEncoder } from './cbor-body.js';
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 import { SinkOptionsError, SinkRejectedError } from './errors.js';
+import { createHttpPoster, type HttpPoster } from './http-post.js';
 import { JsonBodyEncoder } from './json-body.js';
 import type { Sink, SinkBatching } from './sink.js';
 
@@ -148,6 +149,7 @@ export class HttpSink implements Sink {
   #requests = 0;
   #failures = 0;
   #closing = false;
+  #poster: Promise<HttpPoster> | undefined;
   /** Guards the attempts; in the stats. */
   readonly breaker: CircuitBreaker;
 
@@ -186,9 +188,9 @@ export class HttpSink implements Sink {
       'content-type': options.format === 'json' ? 'application/json' : 'application/cbor',
       'idempotency-key': await this.#idempotencyKey(batch.frame),
     };
-    // fetch's connection pool (Node's global undici dispatcher) would keep an idle keep-alive
-    // socket open after the last batch, holding the process open; the last batches close it.
+    // The last batches close their connection rather than leave an idle keep-alive socket.
     if (this.#closing) headers['connection'] = 'close';
+    const poster = await (this.#poster ??= createHttpPoster());
     const stop =
       signal === undefined ? this.#closed.signal : AbortSignal.any([signal, this.#closed.signal]);
     const breaker = this.breaker;
@@ -198,14 +200,13 @@ export class HttpSink implements Sink {
       let failure: string;
       try {
         this.#requests++;
-        const response = await fetch(options.url, {
-          method: 'POST',
+        const response = await poster.post(
+          options.url,
           headers,
           body,
-          signal: AbortSignal.any([stop, AbortSignal.timeout(options.timeoutMs)]),
-        });
-        if (response.ok) {
-          await response.arrayBuffer();
+          AbortSignal.any([stop, AbortSignal.timeout(options.timeoutMs)]),
+        );
+        if (response.status >= 200 && response.status < 300) {
           breaker.success();
           if (attempt > 0) {
             this.#logger.info(
@@ -215,8 +216,7 @@ export class HttpSink implements Sink {
           }
           return;
         }
-        const text = await response.text().catch(() => '');
-        const excerpt = text.slice(0, 512);
+        const excerpt = response.body.slice(0, 512);
         if (!isRetryable(response.status)) {
           this.#failures++;
           // Upstream is up and answering: a refusal is about the batch, not the sink.
@@ -227,7 +227,7 @@ export class HttpSink implements Sink {
             `upstream ${options.url} refused a batch of ${batch.count} records with HTTP ${response.status}: ${excerpt}`,
           );
         }
-        retryAfter = parseRetryAfter(response.headers.get('retry-after'));
+        retryAfter = parseRetryAfter(response.retryAfter);
         failure = `HTTP ${response.status}`;
       } catch (error) {
         if (error instanceof SinkRejectedError) throw error;
@@ -278,6 +278,9 @@ export class HttpSink implements Sink {
   async close(): Promise<void> {
     this.#closing = true;
     this.#closed.abort(new DOMException('the sink was closed', 'AbortError'));
+    const poster = this.#poster;
+    this.#poster = undefined;
+    if (poster !== undefined) (await poster).close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
