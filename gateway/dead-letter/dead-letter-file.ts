@@ -1,9 +1,16 @@
 /**
  * @module The dead-letter file: events that could not be processed (malformed payloads, rule
  * traps, records refused by upstream), appended as JSON lines with the reason, so that nothing is
- * dropped silently. Lines are buffered in memory (like records in the in-memory outbox) and
- * written together at most `flushIntervalMs` later; when the file falls behind by more than
- * `maxPendingChars`, {@link DeadLetterFile.commit} makes the batch wait (backpressure, not growth).
+ * dropped silently. Lines are encoded at once into a byte buffer (like records in the in-memory
+ * outbox) and written together at most `flushIntervalMs` later; when the file falls behind by
+ * more than `maxPendingBytes`, {@link DeadLetterFile.commit} makes the batch wait (backpressure,
+ * not growth).
+ *
+ * Why bytes, not a list of line strings: a line built by concatenation is a tree of ~20 small
+ * strings, and with 5% malformed readings at ~240k messages/s those trees lived through the
+ * flush interval, long enough for V8 to move them to the old generation: the JS heap grew to
+ * 33 MB between full collections (16 MB without malformed readings) and the gateway's peak RSS
+ * to 96 MB. Encoded at once, the strings die young.
  * When the file is replaced (`sluice dlq purge` renames a rewritten file over it), the next write
  * reopens it.
  */
@@ -42,18 +49,21 @@ export interface DeadLetterFileOptions {
    * invalid readings and one write per batch. @default 50
    */
   flushIntervalMs?: number;
-  /** Buffered characters that trigger a write at once. @default 65536 */
-  flushChars?: number;
+  /** Buffered bytes (UTF-8) that trigger a write at once. @default 65536 */
+  flushBytes?: number;
   /**
-   * Buffered plus unwritten characters beyond which `commit` makes the batch wait (the file is
+   * Buffered plus unwritten bytes beyond which `commit` makes the batch wait (the file is
    * slower than the dead letters coming in). @default 1048576
    */
-  maxPendingChars?: number;
+  maxPendingBytes?: number;
   /** @default a silent logger */
   logger?: Logger;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+const encoder = new TextEncoder();
+/** The first buffer's size; it doubles while a line does not fit. */
+const INITIAL_BUFFER_BYTES = 16_384;
 
 /** Formats a 64-bit id given as two 32-bit halves as 16 lowercase hex digits. */
 export function formatId(high: number, low: number): string {
@@ -129,10 +139,14 @@ export class DeadLetterFile {
   #ino: number;
   readonly #logger: Logger;
   readonly #flushIntervalMs: number;
-  readonly #flushChars: number;
-  readonly #maxPendingChars: number;
-  #lines: string[] = [];
-  #chars = 0;
+  readonly #flushBytes: number;
+  readonly #maxPendingBytes: number;
+  /** Encoded lines not yet written: `#buffer[0, #bytes)`, `#pending` of them. */
+  #buffer = new Uint8Array(INITIAL_BUFFER_BYTES);
+  #bytes = 0;
+  #pending = 0;
+  /** Settles once the last chunk handed to the stream was written (or failed). */
+  #written: Promise<void> = Promise.resolve();
   #count = 0;
   #counter: DeadLetterCounter | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -150,8 +164,8 @@ export class DeadLetterFile {
     this.#ino = inode(stream);
     this.#logger = logger;
     this.#flushIntervalMs = options.flushIntervalMs ?? 50;
-    this.#flushChars = options.flushChars ?? 65_536;
-    this.#maxPendingChars = options.maxPendingChars ?? 1_048_576;
+    this.#flushBytes = options.flushBytes ?? 65_536;
+    this.#maxPendingBytes = options.maxPendingBytes ?? 1_048_576;
     this.#watch(stream);
   }
 
@@ -230,7 +244,7 @@ export class DeadLetterFile {
   size(): DeadLetterSize {
     this.#counter ??= new DeadLetterCounter(this.#path);
     const written = this.#counter.measure();
-    return { records: written.records + this.#lines.length, bytes: written.bytes + this.#chars };
+    return { records: written.records + this.#pending, bytes: written.bytes + this.#bytes };
   }
 
   /** Dead letters added since the file was opened. */
@@ -241,8 +255,15 @@ export class DeadLetterFile {
   /** Buffers one dead letter; {@link commit} hands the buffered ones to the writer. */
   add(letter: DeadLetter, time: number = Date.now()): void {
     const line = formatDeadLetter(letter, time);
-    this.#lines.push(line);
-    this.#chars += line.length;
+    // At most 3 bytes of UTF-8 per UTF-16 unit.
+    const room = this.#bytes + line.length * 3;
+    if (room > this.#buffer.length) {
+      const grown = new Uint8Array(Math.max(room, this.#buffer.length * 2));
+      grown.set(this.#buffer.subarray(0, this.#bytes));
+      this.#buffer = grown;
+    }
+    this.#bytes += encoder.encodeInto(line, this.#buffer.subarray(this.#bytes)).written;
+    this.#pending++;
     this.#count++;
     this.#logger.debug(
       { pipeline: letter.pipeline, rule: letter.rule, reason: letter.reason },
@@ -252,28 +273,20 @@ export class DeadLetterFile {
 
   /**
    * Ends a batch's dead letters: they are written within `flushIntervalMs` (at once past
-   * `flushChars`). Returns undefined when the batch may commit now, or a promise that resolves
-   * once the file caught up when it is more than `maxPendingChars` behind.
+   * `flushBytes`). Returns undefined when the batch may commit now, or a promise that resolves
+   * once the file caught up when it is more than `maxPendingBytes` behind.
    */
   commit(): Promise<void> | undefined {
-    if (this.#chars === 0) return undefined;
-    if (this.#chars >= this.#flushChars || this.#closing !== undefined) {
+    if (this.#bytes === 0) return undefined;
+    if (this.#bytes >= this.#flushBytes || this.#closing !== undefined) {
       this.#flush();
     } else if (this.#timer === undefined) {
       this.#timer = setTimeout(this.#onTimer, this.#flushIntervalMs);
       this.#timer.unref?.();
     }
-    if (this.#chars + this.#stream.writableLength <= this.#maxPendingChars) return undefined;
+    if (this.#bytes + this.#stream.writableLength <= this.#maxPendingBytes) return undefined;
     this.#flush();
-    return new Promise<void>((resolve) => {
-      const done = (): void => {
-        this.#stream.off('drain', done);
-        this.#stream.off('close', done);
-        resolve();
-      };
-      this.#stream.on('drain', done);
-      this.#stream.on('close', done);
-    });
+    return this.#written;
   }
 
   /** Writes what is buffered and closes the file. Idempotent. */
@@ -303,20 +316,22 @@ export class DeadLetterFile {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
-    if (this.#chars === 0) return;
-    const lines = this.#lines;
-    const chunk = lines.length === 1 ? (lines[0] as string) : lines.join('');
-    this.#lines = [];
-    this.#chars = 0;
+    if (this.#bytes === 0) return;
+    // The stream keeps the chunk until written: the next lines go to a fresh buffer.
+    const chunk = this.#buffer.subarray(0, this.#bytes);
+    this.#buffer = new Uint8Array(Math.max(INITIAL_BUFFER_BYTES, this.#flushBytes));
+    this.#bytes = 0;
+    this.#pending = 0;
     if (this.#failed !== undefined || this.#stream.writableEnded || this.#stream.destroyed) {
       this.#logger.error(
-        { lines: chunk },
+        { lines: utf8.decode(chunk) },
         'dead-letter file unavailable: dead letters logged instead',
       );
       return;
     }
     this.#reopenIfReplaced();
-    this.#stream.write(chunk);
+    // Not 'drain': that comes only after a write the stream refused (past its highWaterMark).
+    this.#written = new Promise<void>((resolve) => this.#stream.write(chunk, () => resolve()));
   }
 }
 
