@@ -22,13 +22,11 @@ import type { Logger } from 'pino';
 import { FrameEventTooLargeError, FrameWriter } from '../../runtime/index.js';
 import { RuleRestoreError, RuleTrapError } from '../../runtime/index.js';
 import type { RuleInstance } from '../../runtime/index.js';
-import type { PipelineConfig } from '../config/types.js';
 import type { DeadLetterFile } from '../dead-letter/dead-letter-file.js';
 import { formatId } from '../dead-letter/dead-letter-file.js';
 import type { AckGate, AckTicket } from '../ingest/ack-gate.js';
 import type { IngestTarget } from '../ingest/ingest-target.js';
 import type { Outbox } from '../outbox/outbox.js';
-import type { CheckpointSource, RestoredCheckpoint } from '../spool/spool-state.js';
 import { RedeliveredEvents } from './event-identity.js';
 import { RuleCheckpoint } from './rule-checkpoint.js';
 import type { Counters } from './counters.js';
@@ -36,43 +34,13 @@ import type { EventIds } from './event-ids.js';
 import type { PartitionFigures } from '../partition/index.js';
 import { SyncChainRunner } from './chain-runner.js';
 import type { ChainRunner, RuleView } from './chain-runner.js';
+import type { CheckpointStore, PipelineOptions, RuleSwap } from './pipeline-options.js';
 import type { RuleStats } from './rule-stats.js';
 import type { ShadowRun } from './shadow-run.js';
 
+export type { CheckpointStore, PipelineOptions, RuleSwap } from './pipeline-options.js';
+
 const FORMAT_CODES = { json: 1, cbor: 2, unknown: 0 } as const;
-
-/** Options of a {@link Pipeline}. */
-export interface PipelineOptions {
-  /** The pipeline's resolved configuration (batching, format, command topic, tick interval). */
-  config: PipelineConfig;
-  /** Instances of the configured rules, in order (on the gateway thread; ignored with `runner`). */
-  rules: readonly RuleInstance[];
-  /** Where the rules run instead, e.g. a started `PoolChainRunner`. @default `rules` on the gateway thread */
-  runner?: ChainRunner;
-  outbox: Outbox;
-  gate: AckGate;
-  ids: EventIds;
-  deadLetters: DeadLetterFile;
-  counters: Counters;
-  /** Publishes a device command (QoS 1). */
-  publishCommand: (topic: string, payload: Uint8Array) => void;
-  /** Called when the pipeline can take events again after refusing one. */
-  onRoom: () => void;
-  /** Where rule-state checkpoints go (the pipeline's spool); none with the memory outbox. */
-  checkpoints?: CheckpointStore;
-  /** Identities of checkpointed events kept for recognising redeliveries. @default 65535 */
-  identityWindow?: number;
-  logger: Logger;
-}
-
-/** A durable store of rule-state checkpoints: the disk spool. */
-export interface CheckpointStore {
-  setCheckpointSource(source: CheckpointSource): void;
-  /** Resolves once a state entry captured after the call is durable. */
-  checkpoint(): Promise<void>;
-  /** The newest checkpoint found on open (the rules were restored from it by the caller). */
-  readonly restoredCheckpoint: RestoredCheckpoint | undefined;
-}
 
 /** A batch whose outputs wait for outbox room before it can be committed. */
 interface WaitingBatch {
@@ -87,18 +55,6 @@ interface WaitingBatch {
   readonly needsState: boolean;
   /** Every output offered and every dead letter written: a checkpoint may cover the batch. */
   settled: boolean;
-}
-
-/** What {@link Pipeline.swapRule} did. */
-export interface RuleSwap {
-  /** The instance that was replaced. */
-  previous: RuleInstance;
-  /** `state`: the new instance took the old one's state; `flushed`: it refused, the old one was flushed. */
-  handover: 'state' | 'flushed';
-  /** Size of the handed-over snapshot. */
-  stateBytes: number;
-  /** Time from the start of the handover to the swap, in milliseconds. */
-  swapMs: number;
 }
 
 /** A pipeline: topic filters → batches → rule chain → outbox. */
