@@ -23,7 +23,7 @@ import { collectStats, type GatewayStats, type PipelineParts } from './gateway-s
 import { EventIds } from './pipeline/event-ids.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { compileRules, createRuleInstances, pipelineModules } from './pipeline/rule-loader.js';
-import { restoreRuleStates } from './pipeline/rule-checkpoint.js';
+import { restoreRuleStates, restoreWorkerRules } from './pipeline/rule-checkpoint.js';
 import { PoolChainRunner } from './pipeline/chain-runner.js';
 import { RuleLoadError } from './pipeline/errors.js';
 import type { PartitionFigures } from './partition/index.js';
@@ -175,12 +175,25 @@ export class Gateway {
                 publishCommand,
                 workerEntry: options.workerEntry,
                 logger: logger.child({ pipeline: p.name, component: 'workers' }),
-              }).catch((error: unknown) => {
-                throw new RuleLoadError(
-                  `pipelines[${index}].workers: the rule workers of "${p.name}" did not start: ${(error as Error).message}`,
-                  { cause: error },
-                );
-              }),
+              }).then(
+                async (runner) => {
+                  // They resume from the spool's newest checkpoint, onto as many workers.
+                  const log = logger.child({ pipeline: p.name });
+                  await restoreWorkerRules(
+                    runner,
+                    p,
+                    spools[index]?.restoredCheckpoint?.rules,
+                    log,
+                  );
+                  return runner;
+                },
+                (error: unknown) => {
+                  throw new RuleLoadError(
+                    `pipelines[${index}].workers: the rule workers of "${p.name}" did not start: ${(error as Error).message}`,
+                    { cause: error },
+                  );
+                },
+              ),
         ),
       );
       cleanup.push(async () => {
@@ -218,7 +231,7 @@ export class Gateway {
         );
         const runner = runners[index];
         // On the gateway thread, rules resume from the spool's newest checkpoint (a refused
-        // state starts clean); rules on workers start clean (their state is not checkpointed).
+        // state starts clean); rules on workers were restored above.
         const rules =
           runner === undefined
             ? createRuleInstances(index, pipelineConfig.rules, modules, log)

@@ -28,11 +28,12 @@ import type { AckGate, AckTicket } from '../ingest/ack-gate.js';
 import type { IngestTarget } from '../ingest/ingest-target.js';
 import type { Outbox } from '../outbox/outbox.js';
 import { RedeliveredEvents } from './event-identity.js';
-import { RuleCheckpoint } from './rule-checkpoint.js';
+import { RuleCheckpoint, encodeWorkerStates } from './rule-checkpoint.js';
+import type { RuleState } from './rule-checkpoint.js';
 import type { Counters } from './counters.js';
 import type { EventIds } from './event-ids.js';
 import type { PartitionFigures } from '../partition/index.js';
-import { SyncChainRunner } from './chain-runner.js';
+import { PoolChainRunner, SyncChainRunner } from './chain-runner.js';
 import type { ChainRunner, RuleView } from './chain-runner.js';
 import type { CheckpointStore, PipelineOptions, RuleSwap } from './pipeline-options.js';
 import type { RuleStats } from './rule-stats.js';
@@ -94,6 +95,12 @@ export class Pipeline implements IngestTarget {
   readonly #checkpoints: CheckpointStore | undefined;
   readonly #checkpoint: RuleCheckpoint | undefined;
   readonly #redelivered: RedeliveredEvents;
+  /** The rules on workers, when checkpointed. */
+  #pool: PoolChainRunner | undefined;
+  /** On workers: the states of the pool's last snapshot, while no call ran since. */
+  #poolStates: RuleState[] | undefined;
+  /** On workers: whether the last snapshot held any state (assumed until one is taken). */
+  #poolStateful = true;
 
   constructor(options: PipelineOptions) {
     const { config } = options;
@@ -128,24 +135,27 @@ export class Pipeline implements IngestTarget {
     this.#checkpoints = store;
     const restored = store?.restoredCheckpoint;
     this.#redelivered = new RedeliveredEvents(restored?.identities);
-    // Checkpoints capture the rules' state between batches, synchronously: rules on the gateway
-    // thread only (a pool's snapshot is asynchronous; with workers the spool keeps the records
-    // durable but not the open windows).
+    // Checkpoints capture the rules' state between batches. On the gateway thread the spool
+    // takes it synchronously at the start of a group commit; on workers the pipeline first asks
+    // the pool for a snapshot (queued behind the calls sent so far) and the spool takes that.
     const sync = this.#runner instanceof SyncChainRunner ? this.#runner : undefined;
-    if (store !== undefined && sync !== undefined) {
+    if (store !== undefined) {
       const checkpoint = new RuleCheckpoint(
         options.identityWindow ?? 65_535,
         restored?.rules,
         options.logger,
       );
       this.#checkpoint = checkpoint;
+      if (this.#runner instanceof PoolChainRunner) this.#pool = this.#runner;
       store.setCheckpointSource({
         capture: () => {
           // Consistent only when every processed batch's outputs are offered and its dead
           // letters written (a redelivery the checkpoint covers is skipped, not dead-lettered).
           const waiting = this.#waiting;
           if (this.#busy || (waiting !== undefined && !waiting.settled)) return undefined;
-          return checkpoint.capture(sync.rules);
+          if (sync !== undefined) return checkpoint.capture(sync.rules);
+          const states = this.#poolStates;
+          return states === undefined ? undefined : checkpoint.captureStates(states);
         },
       });
     }
@@ -247,7 +257,7 @@ export class Pipeline implements IngestTarget {
     // The windows just flushed are emitted: checkpoint the state after them, so that a restart
     // does not resume (and emit again) windows that were closed here.
     if (this.#checkpoint !== undefined && !signal.aborted) {
-      await this.#checkpoints?.checkpoint().catch((error: unknown) => {
+      await this.#checkpointNow()?.catch((error: unknown) => {
         this.#logger.warn(
           { err: error, pipeline: this.#name },
           'the last checkpoint failed: the next start resumes windows this shutdown emitted',
@@ -409,7 +419,10 @@ export class Pipeline implements IngestTarget {
     let call: Promise<boolean> | undefined;
     try {
       // A batch of skipped redeliveries only has acks to commit.
-      if (count > 0) call = this.#runner.process(writer.bytes(), Date.now());
+      if (count > 0) {
+        call = this.#runner.process(writer.bytes(), Date.now());
+        this.#poolStates = undefined;
+      }
       this.#checkpoint?.processed();
     } finally {
       if (call === undefined) {
@@ -439,6 +452,7 @@ export class Pipeline implements IngestTarget {
 
   #runTimer(call: 'tick' | 'flush', now = Date.now()): void {
     this.#busy = true;
+    this.#poolStates = undefined;
     let pending: Promise<boolean> | undefined;
     try {
       pending = call === 'tick' ? this.#runner.tick(now) : this.#runner.flush(now);
@@ -488,8 +502,10 @@ export class Pipeline implements IngestTarget {
     const needsState =
       checkpoint !== undefined &&
       ticket.count > 0 &&
-      // Checkpoints exist only with the rules on the gateway thread (see the constructor).
-      (total > 0 || checkpoint.holdsState((this.#runner as SyncChainRunner).rules));
+      (total > 0 ||
+        (this.#runner instanceof SyncChainRunner
+          ? checkpoint.holdsState(this.#runner.rules)
+          : this.#poolStateful));
     const durable = accepted > 0 && !needsState ? this.#outbox.flushed?.() : undefined;
     if (accepted === total && deadLetters === undefined && durable === undefined && !needsState) {
       this.#gate.commit(ticket);
@@ -524,7 +540,7 @@ export class Pipeline implements IngestTarget {
     waiting.settled = waiting.skip >= waiting.total;
     if (waiting.needsState) {
       // Every output is offered now, so the spool can capture a consistent state.
-      if (waiting.settled) flushed = this.#checkpoints?.checkpoint();
+      if (waiting.settled) flushed = this.#checkpointNow();
     } else if (waiting.skip > 0) {
       flushed = outbox.flushed?.() ?? waiting.durable;
     }
@@ -553,6 +569,34 @@ export class Pipeline implements IngestTarget {
       this.#wakeIdle();
       if (!this.#full && !this.#closing) this.#onRoom();
     }
+  }
+
+  /**
+   * Asks the spool for a checkpoint; on workers, first takes the pool's snapshot of the rules'
+   * state (between calls: it covers exactly the batches processed so far).
+   */
+  #checkpointNow(): Promise<void> | undefined {
+    const store = this.#checkpoints;
+    const pool = this.#pool;
+    if (store === undefined) return undefined;
+    if (pool === undefined || this.#poolStates !== undefined) return store.checkpoint();
+    return pool.snapshot().then(
+      (states) => {
+        this.#poolStates = pool.rules.map((rule, i) => ({
+          name: rule.name,
+          state: encodeWorkerStates(states[i] ?? []),
+        }));
+        this.#poolStateful = states.some((perWorker) => perWorker.some((s) => s.length > 0));
+        return store.checkpoint();
+      },
+      (error: unknown) => {
+        this.#logger.error(
+          { err: error, pipeline: this.#name },
+          'rule worker snapshot failed: the batch stays unacknowledged',
+        );
+        throw error;
+      },
+    );
   }
 
   /** Resolves once no batch waits for room and no call is in the worker pool, or `signal` aborts. */

@@ -2,15 +2,22 @@
  * @module A pipeline's rule-state checkpoint: the rule states (`snapshot()` of each rule, by
  * chain position and name; layout in gateway/spool/spool-format.ts) plus the identities of the
  * QoS 1/2 events processed since the previous checkpoint, and restoring the rules from one.
+ *
+ * With the rules on worker threads a rule's checkpointed state is its states in every worker
+ * ({@link encodeWorkerStates}): a rule's state is opaque, so it is restored only onto the same
+ * number of workers, and rules on the gateway thread never take it (nor the reverse).
  */
 import type { Logger } from 'pino';
 import { RuleRestoreError, RuleTrapError } from '../../runtime/index.js';
 import type { RuleInstance } from '../../runtime/index.js';
+import type { PipelineConfig } from '../config/types.js';
 import type { CheckpointCapture } from '../spool/spool-state.js';
 import { IdentityList } from './event-identity.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+/** "SWK1": a rule's state taken on workers, one state per worker. */
+const WORKER_STATES_MAGIC = 0x314b5753;
 
 /** One rule's state in a checkpoint. */
 export interface RuleState {
@@ -63,6 +70,119 @@ export function decodeRuleStates(bytes: Uint8Array): RuleState[] | undefined {
   return at === bytes.length ? states : undefined;
 }
 
+/** Encodes a rule's states on workers: u32 magic "SWK1", u32 count, then per worker u32 length, state. */
+export function encodeWorkerStates(states: readonly Uint8Array[]): Uint8Array {
+  let size = 8;
+  for (const state of states) size += 4 + state.length;
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, WORKER_STATES_MAGIC, true);
+  view.setUint32(4, states.length, true);
+  let at = 8;
+  for (const state of states) {
+    view.setUint32(at, state.length, true);
+    out.set(state, at + 4);
+    at += 4 + state.length;
+  }
+  return out;
+}
+
+/** Whether a checkpointed rule state was taken on workers ({@link encodeWorkerStates}). */
+export function isWorkerStates(bytes: Uint8Array): boolean {
+  return (
+    bytes.length >= 8 &&
+    new DataView(bytes.buffer, bytes.byteOffset, 8).getUint32(0, true) === WORKER_STATES_MAGIC
+  );
+}
+
+/** Decodes {@link encodeWorkerStates}'s layout; undefined when it is not one or is malformed. */
+export function decodeWorkerStates(bytes: Uint8Array): Uint8Array[] | undefined {
+  if (!isWorkerStates(bytes)) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const count = view.getUint32(4, true);
+  const states: Uint8Array[] = [];
+  let at = 8;
+  for (let i = 0; i < count; i++) {
+    if (at + 4 > bytes.length) return undefined;
+    const length = view.getUint32(at, true);
+    if (at + 4 + length > bytes.length) return undefined;
+    states.push(bytes.subarray(at + 4, at + 4 + length));
+    at += 4 + length;
+  }
+  return at === bytes.length ? states : undefined;
+}
+
+/**
+ * The states to restore rules on `workers` workers from, per rule (chain order): its state in
+ * each worker, or undefined to start it clean. A rule resumes from the checkpoint's state at its
+ * chain position when the names match and the state was taken on as many workers; otherwise it
+ * starts clean, with a warning naming it and the reason. Nothing here throws.
+ */
+export function workerStatesToRestore(
+  names: readonly string[],
+  workers: number,
+  encoded: Uint8Array | undefined,
+  logger: Logger,
+): (Uint8Array[] | undefined)[] {
+  const plan: (Uint8Array[] | undefined)[] = names.map(() => undefined);
+  if (encoded === undefined) return plan;
+  const saved = decodeRuleStates(encoded);
+  if (saved === undefined) {
+    logger.warn('rule states in the spool checkpoint are malformed: every rule starts clean');
+    return plan;
+  }
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string;
+    const state = saved[i];
+    if (state === undefined || state.name !== name) {
+      logger.warn(
+        { rule: name, position: i, checkpointed: state?.name ?? null },
+        'rule starts clean: the spool checkpoint has no state for this rule at this position',
+      );
+      continue;
+    }
+    if (state.state.length === 0) continue;
+    const perWorker = decodeWorkerStates(state.state);
+    if (perWorker === undefined) {
+      logger.warn(
+        { rule: name, position: i, workers },
+        'rule starts clean on workers: its checkpointed state was taken on the gateway thread (workers.count 0)',
+      );
+    } else if (perWorker.length !== workers) {
+      logger.warn(
+        { rule: name, position: i, workers, checkpointedWorkers: perWorker.length },
+        'rule starts clean: its state was checkpointed on another number of workers (a state cannot be re-split by device key)',
+      );
+    } else {
+      plan[i] = perWorker;
+    }
+  }
+  return plan;
+}
+
+/**
+ * Restores the rules of a pipeline on workers from a checkpoint ({@link workerStatesToRestore});
+ * a rule that refuses its state is left to start clean in the workers that refused, with a
+ * warning. Nothing here throws.
+ */
+export async function restoreWorkerRules(
+  runner: { restore(states: readonly (readonly Uint8Array[] | undefined)[]): Promise<void> },
+  pipeline: Pick<PipelineConfig, 'rules' | 'workers'>,
+  encoded: Uint8Array | undefined,
+  logger: Logger,
+): Promise<void> {
+  if (encoded === undefined) return;
+  const names = pipeline.rules.map((rule) => rule.name);
+  const states = workerStatesToRestore(names, pipeline.workers.count, encoded, logger);
+  if (states.every((state) => state === undefined)) return;
+  await runner.restore(states).catch((error: unknown) => {
+    logger.warn(
+      { err: error },
+      'rules on workers refused the spool checkpoint: the workers that refused start clean',
+    );
+  });
+}
+
 /**
  * Restores each rule from the checkpoint's state at its chain position, when the names match.
  * A rule whose state is missing, named differently or refused starts clean, with a warning
@@ -90,6 +210,13 @@ export function restoreRuleStates(
       continue;
     }
     if (saved.state.length === 0) continue;
+    if (isWorkerStates(saved.state)) {
+      logger.warn(
+        { rule: rule.name, position: i },
+        'rule starts clean: its state was checkpointed on worker threads (workers.count was above 0)',
+      );
+      continue;
+    }
     try {
       rule.restore(saved.state);
     } catch (error) {
@@ -152,6 +279,11 @@ export class RuleCheckpoint {
   capture(rules: readonly RuleInstance[]): CheckpointCapture {
     const states: RuleState[] = [];
     for (const rule of rules) states.push({ name: rule.name, state: this.#snapshot(rule) });
+    return this.captureStates(states);
+  }
+
+  /** {@link capture} from states taken elsewhere (the rules on workers). */
+  captureStates(states: readonly RuleState[]): CheckpointCapture {
     const encoded = encodeRuleStates(states);
     if (states.some(nonEmpty)) this.#stateful = true;
     const last = this.#lastRules;
