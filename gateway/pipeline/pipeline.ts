@@ -96,7 +96,7 @@ export class Pipeline implements IngestTarget {
   readonly #checkpoint: RuleCheckpoint | undefined;
   readonly #redelivered: RedeliveredEvents;
   /** The rules on workers, when checkpointed. */
-  #pool: PoolChainRunner | undefined;
+  readonly #pool: PoolChainRunner | undefined;
   /** On workers: the states of the pool's last snapshot, while no call ran since. */
   #poolStates: RuleState[] | undefined;
   /** On workers: whether the last snapshot held any state (assumed until one is taken). */
