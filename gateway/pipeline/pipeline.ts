@@ -28,14 +28,13 @@ import type { AckGate, AckTicket } from '../ingest/ack-gate.js';
 import type { IngestTarget } from '../ingest/ingest-target.js';
 import type { Outbox } from '../outbox/outbox.js';
 import { RedeliveredEvents } from './event-identity.js';
-import { RuleCheckpoint, encodeWorkerStates } from './rule-checkpoint.js';
-import type { RuleState } from './rule-checkpoint.js';
+import { PipelineCheckpoints } from './pipeline-checkpoints.js';
 import type { Counters } from './counters.js';
 import type { EventIds } from './event-ids.js';
 import type { PartitionFigures } from '../partition/index.js';
-import { PoolChainRunner, SyncChainRunner } from './chain-runner.js';
+import { SyncChainRunner } from './chain-runner.js';
 import type { ChainRunner, RuleView } from './chain-runner.js';
-import type { CheckpointStore, PipelineOptions, RuleSwap } from './pipeline-options.js';
+import type { PipelineOptions, RuleSwap } from './pipeline-options.js';
 import type { RuleStats } from './rule-stats.js';
 import type { ShadowRun } from './shadow-run.js';
 
@@ -92,15 +91,9 @@ export class Pipeline implements IngestTarget {
   #linger: ReturnType<typeof setTimeout> | undefined;
   #ticker: ReturnType<typeof setInterval> | undefined;
   #idleWaiters: (() => void)[] = [];
-  readonly #checkpoints: CheckpointStore | undefined;
-  readonly #checkpoint: RuleCheckpoint | undefined;
+  /** Rule-state checkpoints, with a durable spool. */
+  readonly #checkpoints: PipelineCheckpoints | undefined;
   readonly #redelivered: RedeliveredEvents;
-  /** The rules on workers, when checkpointed. */
-  readonly #pool: PoolChainRunner | undefined;
-  /** On workers: the states of the pool's last snapshot, while no call ran since. */
-  #poolStates: RuleState[] | undefined;
-  /** On workers: whether the last snapshot held any state (assumed until one is taken). */
-  #poolStateful = true;
 
   constructor(options: PipelineOptions) {
     const { config } = options;
@@ -132,31 +125,17 @@ export class Pipeline implements IngestTarget {
         logger: options.logger,
       });
     const store = options.checkpoints;
-    this.#checkpoints = store;
     const restored = store?.restoredCheckpoint;
     this.#redelivered = new RedeliveredEvents(restored?.identities);
-    // Checkpoints capture the rules' state between batches. On the gateway thread the spool
-    // takes it synchronously at the start of a group commit; on workers the pipeline first asks
-    // the pool for a snapshot (queued behind the calls sent so far) and the spool takes that.
-    const sync = this.#runner instanceof SyncChainRunner ? this.#runner : undefined;
     if (store !== undefined) {
-      const checkpoint = new RuleCheckpoint(
-        options.identityWindow ?? 65_535,
-        restored?.rules,
-        options.logger,
-      );
-      this.#checkpoint = checkpoint;
-      if (this.#runner instanceof PoolChainRunner) this.#pool = this.#runner;
-      store.setCheckpointSource({
-        capture: () => {
-          // Consistent only when every processed batch's outputs are offered and its dead
-          // letters written (a redelivery the checkpoint covers is skipped, not dead-lettered).
+      this.#checkpoints = new PipelineCheckpoints(store, this.#runner, {
+        identityWindow: options.identityWindow ?? 65_535,
+        consistent: () => {
           const waiting = this.#waiting;
-          if (this.#busy || (waiting !== undefined && !waiting.settled)) return undefined;
-          if (sync !== undefined) return checkpoint.capture(sync.rules);
-          const states = this.#poolStates;
-          return states === undefined ? undefined : checkpoint.captureStates(states);
+          return !this.#busy && (waiting === undefined || waiting.settled);
         },
+        pipeline: this.#name,
+        logger: options.logger,
       });
     }
   }
@@ -212,7 +191,7 @@ export class Pipeline implements IngestTarget {
     }
     if (qos !== 0) {
       this.#gate.hold(this.#ticket, messageId);
-      this.#checkpoint?.note(messageId, topic, payload);
+      this.#checkpoints?.note(messageId, topic, payload);
     }
     if (writer.count === 1 && this.#linger === undefined) {
       this.#linger = setTimeout(this.#onLinger, this.#lingerMs);
@@ -232,7 +211,7 @@ export class Pipeline implements IngestTarget {
     // Acknowledged in order with the batch being filled, not processed again; noted again so
     // that the next checkpoints keep recognising it.
     this.#gate.hold(this.#ticket, messageId);
-    this.#checkpoint?.note(messageId, topic, payload);
+    this.#checkpoints?.note(messageId, topic, payload);
     if (this.#linger === undefined) {
       this.#linger = setTimeout(this.#onLinger, this.#lingerMs);
       this.#linger.unref?.();
@@ -256,8 +235,8 @@ export class Pipeline implements IngestTarget {
     await this.#idle(signal);
     // The windows just flushed are emitted: checkpoint the state after them, so that a restart
     // does not resume (and emit again) windows that were closed here.
-    if (this.#checkpoint !== undefined && !signal.aborted) {
-      await this.#checkpointNow()?.catch((error: unknown) => {
+    if (this.#checkpoints !== undefined && !signal.aborted) {
+      await this.#checkpoints.take().catch((error: unknown) => {
         this.#logger.warn(
           { err: error, pipeline: this.#name },
           'the last checkpoint failed: the next start resumes windows this shutdown emitted',
@@ -333,7 +312,7 @@ export class Pipeline implements IngestTarget {
       next = create();
     }
     sync.chain.replace(index, next);
-    this.#checkpoint?.chainChanged();
+    this.#checkpoints?.chainChanged();
     if (handover === 'flushed') this.#settle(this.#gate.ticket());
     return {
       previous: old,
@@ -419,11 +398,8 @@ export class Pipeline implements IngestTarget {
     let call: Promise<boolean> | undefined;
     try {
       // A batch of skipped redeliveries only has acks to commit.
-      if (count > 0) {
-        call = this.#runner.process(writer.bytes(), Date.now());
-        this.#poolStates = undefined;
-      }
-      this.#checkpoint?.processed();
+      if (count > 0) call = this.#runner.process(writer.bytes(), Date.now());
+      this.#checkpoints?.processed(count > 0);
     } finally {
       if (call === undefined) {
         writer.reset();
@@ -452,7 +428,7 @@ export class Pipeline implements IngestTarget {
 
   #runTimer(call: 'tick' | 'flush', now = Date.now()): void {
     this.#busy = true;
-    this.#poolStates = undefined;
+    this.#checkpoints?.timerRan();
     let pending: Promise<boolean> | undefined;
     try {
       pending = call === 'tick' ? this.#runner.tick(now) : this.#runner.flush(now);
@@ -498,14 +474,8 @@ export class Pipeline implements IngestTarget {
     // or a rule holds state: its acks go out only then. A QoS 0 batch acknowledges nothing and is
     // never redelivered, so it waits for its records alone (at most once: a crash may lose the
     // window state it fed since the last checkpoint).
-    const checkpoint = this.#checkpoint;
     const needsState =
-      checkpoint !== undefined &&
-      ticket.count > 0 &&
-      (total > 0 ||
-        (this.#runner instanceof SyncChainRunner
-          ? checkpoint.holdsState(this.#runner.rules)
-          : this.#poolStateful));
+      this.#checkpoints !== undefined && ticket.count > 0 && this.#checkpoints.needsState(total);
     const durable = accepted > 0 && !needsState ? this.#outbox.flushed?.() : undefined;
     if (accepted === total && deadLetters === undefined && durable === undefined && !needsState) {
       this.#gate.commit(ticket);
@@ -540,7 +510,7 @@ export class Pipeline implements IngestTarget {
     waiting.settled = waiting.skip >= waiting.total;
     if (waiting.needsState) {
       // Every output is offered now, so the spool can capture a consistent state.
-      if (waiting.settled) flushed = this.#checkpointNow();
+      if (waiting.settled) flushed = this.#checkpoints?.take();
     } else if (waiting.skip > 0) {
       flushed = outbox.flushed?.() ?? waiting.durable;
     }
@@ -569,34 +539,6 @@ export class Pipeline implements IngestTarget {
       this.#wakeIdle();
       if (!this.#full && !this.#closing) this.#onRoom();
     }
-  }
-
-  /**
-   * Asks the spool for a checkpoint; on workers, first takes the pool's snapshot of the rules'
-   * state (between calls: it covers exactly the batches processed so far).
-   */
-  #checkpointNow(): Promise<void> | undefined {
-    const store = this.#checkpoints;
-    const pool = this.#pool;
-    if (store === undefined) return undefined;
-    if (pool === undefined || this.#poolStates !== undefined) return store.checkpoint();
-    return pool.snapshot().then(
-      (states) => {
-        this.#poolStates = pool.rules.map((rule, i) => ({
-          name: rule.name,
-          state: encodeWorkerStates(states[i] ?? []),
-        }));
-        this.#poolStateful = states.some((perWorker) => perWorker.some((s) => s.length > 0));
-        return store.checkpoint();
-      },
-      (error: unknown) => {
-        this.#logger.error(
-          { err: error, pipeline: this.#name },
-          'rule worker snapshot failed: the batch stays unacknowledged',
-        );
-        throw error;
-      },
-    );
   }
 
   /** Resolves once no batch waits for room and no call is in the worker pool, or `signal` aborts. */
