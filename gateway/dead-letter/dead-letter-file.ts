@@ -319,7 +319,7 @@ export class DeadLetterFile {
     if (this.#bytes === 0) return;
     // The stream keeps the chunk until written: the next lines go to a fresh buffer.
     const chunk = this.#buffer.subarray(0, this.#bytes);
-    this.#buffer = new Uint8Array(Math.max(INITIAL_BUFFER_BYTES, this.#flushBytes));
+    this.#buffer = new Uint8Array(INITIAL_BUFFER_BYTES);
     this.#bytes = 0;
     this.#pending = 0;
     if (this.#failed !== undefined || this.#stream.writableEnded || this.#stream.destroyed) {
