@@ -4,7 +4,7 @@
  * Window results are shown as statistics; any other record as compact JSON.
  */
 
-import { decode as decodeCbor } from 'cbor-x';
+import { decode as decodeCbor } from 'cbor-x/decode';
 import { formatBytes } from '../simulator/summary.js';
 
 /** Records are shown while the line stays under this many characters (at least one is). */

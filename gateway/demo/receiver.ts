@@ -11,7 +11,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { decode as decodeCbor } from 'cbor-x';
+import { decode as decodeCbor } from 'cbor-x/decode';
 import { formatBatchSummary } from './batch-summary.js';
 import { ReceiverPortInUseError } from './errors.js';
 

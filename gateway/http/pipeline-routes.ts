@@ -5,7 +5,7 @@
  * never returns cannot block the gateway), then swaps the instance between batches with the
  * state handed over (`Pipeline.swapRule`). Activations run one at a time.
  */
-import { encode as encodeCbor } from 'cbor-x';
+import { encode as encodeCbor } from 'cbor-x/encode';
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { RuleInstance, compileRule } from '../../runtime/index.js';

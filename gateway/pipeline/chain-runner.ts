@@ -6,7 +6,7 @@
  * that settles once its dead letters, commands and counters are applied (no promise per batch on
  * the gateway thread); `takeFrame()` then hands over the outbox-bound records of that call.
  */
-import { encode as encodeCbor } from 'cbor-x';
+import { encode as encodeCbor } from 'cbor-x/encode';
 import type { Logger } from 'pino';
 import type { RuleInstance, RuleModule } from '../../runtime/index.js';
 import type { PipelineConfig } from '../config/types.js';

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { encode as encodeCbor } from 'cbor-x';
+import { encode as encodeCbor } from 'cbor-x/encode';
 import type { Logger } from 'pino';
 import { RuleInstance, SluiceError, compileRule } from '../../runtime/index.js';
 import type { RuleModule } from '../../runtime/index.js';

@@ -4,7 +4,7 @@
  * with the given configuration in a worker thread under a time limit. A rejected upload
  * changes nothing.
  */
-import { encode as encodeCbor } from 'cbor-x';
+import { encode as encodeCbor } from 'cbor-x/encode';
 import { compileRule } from '../../runtime/index.js';
 import type { RuleModule } from '../../runtime/index.js';
 import { dryRunInit } from './dry-run.js';

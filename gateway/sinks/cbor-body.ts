@@ -3,7 +3,8 @@
  * `{id, key, time, output, value}` encoded with cbor-x. JSON payloads are decoded then encoded
  * (fine at output rates; the JSON body embeds them without parsing).
  */
-import { decode as decodeCbor, encode as encodeCbor } from 'cbor-x';
+import { decode as decodeCbor } from 'cbor-x/decode';
+import { encode as encodeCbor } from 'cbor-x/encode';
 import { Format, FrameReader } from '../../runtime/index.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

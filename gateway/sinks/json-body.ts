@@ -5,7 +5,7 @@
  * text becomes a JSON string, CBOR is converted (rare), and other bytes become a UTF-8 string
  * when valid, else a base64 string.
  */
-import { decode as decodeCbor } from 'cbor-x';
+import { decode as decodeCbor } from 'cbor-x/decode';
 import { Format, FrameReader } from '../../runtime/index.js';
 
 const HEX = new TextEncoder().encode('0123456789abcdef');

@@ -8,7 +8,7 @@
  * `--key-level` (default 1, as a pipeline's `keyLevel`); without `time`, the line number
  * counted from now in milliseconds. A string payload is sent as its text, anything else as JSON.
  */
-import { encode as encodeCbor } from 'cbor-x';
+import { encode as encodeCbor } from 'cbor-x/encode';
 import { numberFlag, parseCommandArgs, stringFlag } from '../args.js';
 import { EXIT_OK } from '../command.js';
 import { UsageError } from '../errors.js';
