@@ -6,6 +6,7 @@
 import { FRAME_HEADER_BYTES, FRAME_MAGIC } from '../../runtime/index.js';
 import type { OutboxBatch, OutboxReader } from './outbox.js';
 import { RecordsWaiter, type ReadyState } from './records-waiter.js';
+import { TakenBatches } from './taken-batches.js';
 
 /** A run of consecutive records inside one offered frame (never modified once held). */
 export interface HeldRun {
@@ -35,10 +36,10 @@ export interface MemoryLog {
   released(): void;
 }
 
+/** A batch handed to the sink, with the sequence number after its last record. */
 interface Taken {
   batch: OutboxBatch;
   endSeq: number;
-  acked: boolean;
 }
 
 /** The size field of the frame record at `pos`. */
@@ -64,7 +65,7 @@ export class MemoryOutboxReader implements OutboxReader {
   #ackSeq: number;
   #takenBytes: number;
   #ackedBytes: number;
-  readonly #taken: Taken[] = [];
+  readonly #taken = new TakenBatches<Taken>();
   readonly #waiter = new RecordsWaiter();
   readonly #readyState: ReadyState;
   /** Always 0: the in-memory outbox blocks, it never drops. */
@@ -194,22 +195,17 @@ export class MemoryOutboxReader implements OutboxReader {
     this.#readSeq += count;
     this.#takenBytes += bytes;
     const batch: OutboxBatch = { frame, count, bytes };
-    this.#taken.push({ batch, endSeq: this.#readSeq, acked: false });
+    this.#taken.push({ batch, endSeq: this.#readSeq });
     return batch;
   }
 
   ack(batch: OutboxBatch): void {
-    const entry = this.#taken.find((taken) => taken.batch === batch);
-    if (entry === undefined || entry.acked) return;
-    entry.acked = true;
-    let moved = false;
-    while (this.#taken.length > 0 && (this.#taken[0] as Taken).acked) {
-      const taken = this.#taken.shift() as Taken;
+    const released = this.#taken.ack(batch);
+    for (const taken of released) {
       this.#ackSeq = taken.endSeq;
       this.#ackedBytes += taken.batch.bytes;
-      moved = true;
     }
-    if (moved) this.#log.released();
+    if (released.length > 0) this.#log.released();
   }
 
   waitForRecords(minRecords: number, minBytes: number, lingerMs: number): Promise<void> {

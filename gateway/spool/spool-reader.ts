@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { FRAME_HEADER_BYTES, FRAME_MAGIC } from '../../runtime/index.js';
 import type { OutboxBatch, OutboxReader } from '../outbox/outbox.js';
 import { RecordsWaiter, type ReadyState } from '../outbox/records-waiter.js';
+import { TakenBatches } from '../outbox/taken-batches.js';
 import type { SpoolCursor } from './spool-cursor.js';
 import {
   ENTRY_HEADER_BYTES,
@@ -29,7 +30,6 @@ interface TakenBatch {
   endSeq: number;
   endSegment: number;
   endOffset: number;
-  acked: boolean;
 }
 
 /** One consumer's read and acknowledged positions over a spool's segments. */
@@ -47,7 +47,7 @@ export class SpoolReader implements OutboxReader {
   #ackSeq: number;
   #ackSegment: number;
   #ackOffset: number;
-  readonly #taken: TakenBatch[] = [];
+  readonly #taken = new TakenBatches<TakenBatch>();
   #inflight = 0;
   #readySince = 0;
   readonly #recordsWaiter = new RecordsWaiter();
@@ -227,7 +227,6 @@ export class SpoolReader implements OutboxReader {
       endSeq: this.#readSeq,
       endSegment: (segments[this.#readIndex] as Segment).first,
       endOffset: this.#readOffset,
-      acked: false,
     });
     this.#inflight += count;
     this.#readySince = Date.now();
@@ -240,12 +239,8 @@ export class SpoolReader implements OutboxReader {
    * spool then deletes what every reader acknowledged and saves the cursors.
    */
   ack(batch: OutboxBatch): void {
-    const entry = this.#taken.find((taken) => taken.batch === batch);
-    if (entry === undefined || entry.acked) return;
-    entry.acked = true;
     let moved = false;
-    while (this.#taken.length > 0 && (this.#taken[0] as TakenBatch).acked) {
-      const taken = this.#taken.shift() as TakenBatch;
+    for (const taken of this.#taken.ack(batch)) {
       this.#inflight -= taken.batch.count;
       if (taken.endSeq > this.#ackSeq) {
         this.#ackSeq = taken.endSeq;
