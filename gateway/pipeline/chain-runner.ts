@@ -17,6 +17,7 @@ import type { Counters } from './counters.js';
 import { PipelineOnWorkersError } from './errors.js';
 import { OutputCollector } from './output-collector.js';
 import { RuleChain } from './rule-chain.js';
+import type { RuleChainOptions } from './rule-chain.js';
 import type { RuleStats } from './rule-stats.js';
 import type { ShadowRun } from './shadow-run.js';
 
@@ -61,17 +62,8 @@ export interface ChainRunner {
   close(): Promise<void>;
 }
 
-/** Options of a {@link SyncChainRunner}. */
-export interface SyncChainRunnerOptions {
-  pipeline: string;
-  /** The rule instances, in order. */
-  rules: readonly RuleInstance[];
-  deadLetters: Pick<DeadLetterFile, 'add'>;
-  counters: Counters;
-  commandTopic: string;
-  publishCommand: (topic: string, payload: Uint8Array) => void;
-  logger: Logger;
-}
+/** Options of a {@link SyncChainRunner}: those of the chain it runs. */
+export type SyncChainRunnerOptions = RuleChainOptions;
 
 /** The rules on the gateway thread: every call is done when it returns. */
 export class SyncChainRunner implements ChainRunner {
