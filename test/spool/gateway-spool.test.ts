@@ -9,7 +9,7 @@ import { readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Gateway } from '../../gateway/gateway.js';
-import type { Config } from '../../gateway/config/index.js';
+import { spoolBytesOnDisk } from './spool-fixtures.js';
 import { startChildGateway, type ChildGateway } from '../gateway/helpers/child-gateway.js';
 import {
   forwardingPipeline,
@@ -57,17 +57,6 @@ async function spooledAndAcknowledged(child: ChildGateway, count: number): Promi
 
 function missing(readings: readonly Reading[], values: Set<string>): Reading[] {
   return readings.filter((r) => !values.has(JSON.stringify(r)));
-}
-
-async function spoolBytesOnDisk(config: Config): Promise<number> {
-  const dir = join(config.dataDir, 'spool', 'test');
-  let total = 0;
-  for (const name of await readdir(dir)) {
-    // A segment may be deleted (acknowledged) between readdir and stat.
-    if (name.endsWith('.seg'))
-      total += (await stat(join(dir, name)).catch(() => ({ size: 0 }))).size;
-  }
-  return total;
 }
 
 describe('Gateway with the disk spool', () => {

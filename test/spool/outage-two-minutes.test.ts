@@ -5,10 +5,9 @@
  * upstream is back the backlog drains while live traffic keeps coming and arriving.
  * About 2.5 minutes; the load is modest (25 readings/s).
  */
-import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Config } from '../../gateway/config/index.js';
+import { spoolBytesOnDisk } from './spool-fixtures.js';
 import { startChildGateway } from '../gateway/helpers/child-gateway.js';
 import { forwardingPipeline } from '../gateway/helpers/gateway-config.js';
 import type { Reading } from '../gateway/helpers/gateway-config.js';
@@ -21,17 +20,6 @@ const OUTAGE_MS = 120_000;
 const MAX_BYTES = 256 * 1024;
 const SEGMENT_BYTES = 16 * 1024;
 const RATE = 25;
-
-async function spoolBytesOnDisk(config: Config): Promise<number> {
-  const dir = join(config.dataDir, 'spool', 'test');
-  let total = 0;
-  for (const name of await readdir(dir)) {
-    // A segment may be deleted (acknowledged) between readdir and stat.
-    if (name.endsWith('.seg'))
-      total += (await stat(join(dir, name)).catch(() => ({ size: 0 }))).size;
-  }
-  return total;
-}
 
 function upstream(receiver: Receiver): Set<string> {
   return new Set(receiver.records().map((record) => JSON.stringify(record.value as Reading)));

@@ -1,12 +1,13 @@
 /**
  * @module Test helpers for the spool: frames of numbered records, and reading ids back.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FrameReader, FrameWriter } from '../../runtime/index.js';
 import { DEFAULT_READER } from '../../gateway/outbox/outbox.js';
 import type { Outbox, OutboxReader } from '../../gateway/outbox/outbox.js';
+import type { Config } from '../../gateway/config/index.js';
 
 /** A frame of `count` records with ids from `firstId` and payload `{"n":<id>}` (plus padding). */
 export function numberedFrame(firstId: number, count: number, padding = 0): Uint8Array {
@@ -50,4 +51,16 @@ export function range(from: number, to: number): number[] {
 /** A fresh temporary directory. */
 export function spoolDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'sluice-spool-'));
+}
+
+/** Bytes of the segment files of the spool of pipeline "test" under `config.dataDir`. */
+export async function spoolBytesOnDisk(config: Config): Promise<number> {
+  const dir = join(config.dataDir, 'spool', 'test');
+  let total = 0;
+  for (const name of await readdir(dir)) {
+    // A segment may be deleted (acknowledged) between readdir and stat.
+    if (name.endsWith('.seg'))
+      total += (await stat(join(dir, name)).catch(() => ({ size: 0 }))).size;
+  }
+  return total;
 }
