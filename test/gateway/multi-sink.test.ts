@@ -75,6 +75,12 @@ describe('Gateway with two sinks', () => {
       await waitFor(() => live.recordCount() >= all.length, {
         what: 'the later readings at the live receiver',
       });
+      // The receiver holds a batch before the gateway has read its 200: wait for that ack.
+      const liveSink = (): { backlogRecords: number } | undefined =>
+        gateway.stats().pipelines[0]?.sinks.find((sink) => sink.name === 'live');
+      await waitFor(() => liveSink()?.backlogRecords === 0, {
+        what: 'the live sink acknowledging every batch upstream accepted',
+      });
       expect(down.records()).toHaveLength(0);
       const during = gateway.stats().pipelines[0];
       const liveStats = during?.sinks.find((sink) => sink.name === 'live');
