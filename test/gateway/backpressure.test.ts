@@ -59,6 +59,10 @@ describe('Gateway backpressure', () => {
     expect(new Set(upstream.map((r) => JSON.stringify(r)))).toEqual(
       new Set(readings.map((r) => JSON.stringify(r))),
     );
+    // The receiver holds the last batch before the gateway has read its 200: wait for that ack.
+    await waitFor(() => gateway.stats().sent >= readings.length, {
+      what: 'the gateway counting every record upstream accepted as sent',
+    });
     const done = gateway.stats();
     expect(done.pipelines[0]?.outboxPeak).toBeLessThanOrEqual(OUTBOX);
     expect(done.deadLetters).toBe(0);
