@@ -15,7 +15,7 @@
  *
  * A message goes to the first pipeline (in configuration order) whose filter matches its topic.
  */
-import { connect } from 'mqtt';
+import { connect } from '../mqtt-library.js';
 import type { IPublishPacket, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { pino } from 'pino';

@@ -4,7 +4,8 @@
  * or the socket drained; QoS 1/2: the broker acknowledged) and the socket's `writableNeedDrain`.
  */
 
-import { connect, type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, IClientPublishOptions, MqttClient } from 'mqtt';
+import { connect } from '../mqtt-library.js';
 import { SimulatorConnectError } from './errors.js';
 
 /** Options of `Connection.open`. */

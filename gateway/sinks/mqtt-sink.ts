@@ -7,7 +7,7 @@
  * attempt fails and is retried with backoff), so MQTT.js's offline queue never holds records
  * the sink has given up on.
  */
-import { connect } from 'mqtt';
+import { connect } from '../mqtt-library.js';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
