@@ -252,9 +252,11 @@ async function main(): Promise<void> {
     },
   });
   const work = await mkdtemp(join(tmpdir(), 'sluice-bench-'));
-  const configFile = async (variant: Variant, index: number): Promise<string> => {
+  // Every run starts with an empty data directory, so that the rounds measure the same thing
+  // (no spool or dead-letter file left by the previous round to recover and count).
+  const configFile = async (variant: Variant, index: number, round: number): Promise<string> => {
     const config = {
-      dataDir: join(work, `data-${index}`),
+      dataDir: join(work, `data-${index}-${round}`),
       // The gateway's in-flight window matches the broker's max_inflight_messages above.
       mqtt: {
         url: broker.url,
@@ -282,14 +284,13 @@ async function main(): Promise<void> {
         },
       ],
     };
-    const file = join(work, `sluice-${index}.json`);
+    const file = join(work, `sluice-${index}-${round}.json`);
     await writeFile(file, JSON.stringify(config));
     return file;
   };
 
   const bare: Row = { name: 'bare MQTT.js subscriber (receive and discard)', runs: [] };
   const measured = variants();
-  const files = await Promise.all(measured.map(configFile));
   let holds = true;
   const checks: string[] = [];
   const publish = (seed: number, reference?: WindowReference) => async (): Promise<void> => {
@@ -343,14 +344,15 @@ async function main(): Promise<void> {
         flags.push(...profile(`sluice-${i}`));
         const run = await measure(
           'gateway-child.js',
-          [files[i] as string, String(MESSAGES)],
+          [await configFile(variant, i, round), String(MESSAGES)],
           publish(seed, reference),
           flags,
         );
         variant.row.runs.push(run.measurement);
         const [line, ok] = check(variant, reference, received);
         holds &&= ok;
-        checks.push(`round ${round}, ${variant.name}: ${line}`);
+        const rss = (run.measurement.peakRssBytes / 1024 / 1024).toFixed(0);
+        checks.push(`round ${round}, ${variant.name}: ${line}; peak RSS ${rss} MB`);
       }
       console.error(`round ${round} done`);
     }

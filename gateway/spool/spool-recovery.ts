@@ -6,15 +6,14 @@
  * written first in that new segment, so that it outlives the deletion of the old ones.
  */
 import type { FileHandle } from 'node:fs/promises';
-import { mkdir, open, readdir, readFile, rename, stat, truncate, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, stat, truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { readCursors } from './spool-cursor.js';
 import type { SpoolCursor } from './spool-cursor.js';
+import { scanEntries } from './entry-scan.js';
 import {
-  checkEntry,
   entrySeq,
-  findNextEntry,
   isStateEntry,
   parseSegmentName,
   segmentName,
@@ -230,24 +229,15 @@ export async function syncDirectory(dir: string): Promise<void> {
 
 /** The end of the valid entries of `segment` and the sequence number after the last one. */
 async function scanTail(segment: Segment): Promise<{ validEnd: number; nextSeq: number }> {
-  const bytes = await readFile(segment.path);
-  let pos = 0;
-  let validEnd = 0;
   let nextSeq = segment.first;
-  while (pos < bytes.length) {
-    const size = checkEntry(bytes, pos, bytes.length, MAX_RECORD_BYTES);
-    if (size > 0) {
+  const validEnd = await scanEntries(
+    segment.path,
+    { maxRecord: MAX_RECORD_BYTES },
+    (bytes, pos) => {
       // A state entry's sequence number is the next record's.
       const seq = entrySeq(bytes, pos);
       nextSeq = isStateEntry(bytes, pos) ? Math.max(nextSeq, seq) : seq + 1;
-      pos += size;
-      validEnd = pos;
-      continue;
-    }
-    // Invalid or cut short: corruption in the middle when a valid entry follows, else a torn tail.
-    const next = findNextEntry(bytes, pos + 1, bytes.length, MAX_RECORD_BYTES);
-    if (next < 0) break;
-    pos = next;
-  }
+    },
+  );
   return { validEnd, nextSeq };
 }

@@ -4,8 +4,9 @@
  * entry (the latest durable rule states and the recent event identities), and the search for the
  * newest checkpoint when a spool is opened.
  */
-import { readFile } from 'node:fs/promises';
-import { ENTRY_HEADER_BYTES, checkEntry, findNextEntry, isStateEntry } from './spool-format.js';
+import { open } from 'node:fs/promises';
+import { scanEntries } from './entry-scan.js';
+import { ENTRY_HEADER_BYTES, isStateEntry } from './spool-format.js';
 
 /** What a pipeline hands the spool for one state entry. */
 export interface CheckpointCapture {
@@ -174,45 +175,39 @@ export async function findCheckpoint(
   const parts: Uint32Array[] = [];
   let count = 0;
   let found = false;
+  let entry = Buffer.alloc(0);
   for (let s = paths.length - 1; s >= 0; s--) {
-    const bytes = await readFile(paths[s] as string);
-    const entries = stateEntries(bytes, maxEntry);
-    for (let e = entries.length - 1; e >= 0; e--) {
-      const at = entries[e] as number;
-      const size = checkEntry(bytes, at, bytes.length, maxEntry);
-      const payload = decodeStatePayload(bytes, at + ENTRY_HEADER_BYTES, at + size);
-      if (payload === undefined) continue;
-      found = true;
-      rules ??= payload.rules;
-      if (count < window) {
-        parts.unshift(payload.identities);
-        count += payload.identities.length / 3;
+    const path = paths[s] as string;
+    // Offsets and sizes of the valid state entries, oldest first; then read newest first.
+    const entries: number[] = [];
+    await scanEntries(path, { maxRecord: maxEntry }, (bytes, pos, size, offset) => {
+      if (isStateEntry(bytes, pos)) entries.push(offset, size);
+    });
+    if (entries.length === 0) continue;
+    const handle = await open(path, 'r');
+    try {
+      for (let e = entries.length - 2; e >= 0; e -= 2) {
+        const size = entries[e + 1] as number;
+        if (size > entry.length) entry = Buffer.allocUnsafe(size);
+        await handle.read(entry, 0, size, entries[e] as number);
+        const payload = decodeStatePayload(entry, ENTRY_HEADER_BYTES, size);
+        if (payload === undefined) continue;
+        found = true;
+        rules ??= payload.rules;
+        if (count < window) {
+          parts.unshift(payload.identities);
+          count += payload.identities.length / 3;
+        }
+        // A segment's first entry holds everything before it; else stop once both are found.
+        if (payload.base || (count >= window && rules !== undefined)) {
+          return { rules, identities: concat(parts) };
+        }
       }
-      // A segment's first entry holds everything before it; else stop once both are found.
-      if (payload.base || (count >= window && rules !== undefined)) {
-        return { rules, identities: concat(parts) };
-      }
+    } finally {
+      await handle.close();
     }
   }
   return found ? { rules, identities: concat(parts) } : undefined;
-}
-
-/** Positions of the valid state entries of a segment's bytes. */
-function stateEntries(bytes: Uint8Array, maxEntry: number): number[] {
-  const found: number[] = [];
-  let pos = 0;
-  while (pos < bytes.length) {
-    const size = checkEntry(bytes, pos, bytes.length, maxEntry);
-    if (size > 0) {
-      if (isStateEntry(bytes, pos)) found.push(pos);
-      pos += size;
-      continue;
-    }
-    const next = findNextEntry(bytes, pos + 1, bytes.length, maxEntry);
-    if (next < 0) break;
-    pos = next;
-  }
-  return found;
 }
 
 function concat(parts: readonly Uint32Array[]): Uint32Array {
