@@ -8,6 +8,7 @@
  */
 import { encode as encodeCbor } from 'cbor-x/encode';
 import type { Logger } from 'pino';
+import { RuleRestoreError, RuleTrapError } from '../../runtime/index.js';
 import type { RuleInstance, RuleModule } from '../../runtime/index.js';
 import type { PipelineConfig } from '../config/types.js';
 import type { DeadLetterFile } from '../dead-letter/dead-letter-file.js';
@@ -18,6 +19,7 @@ import { PipelineOnWorkersError } from './errors.js';
 import { OutputCollector } from './output-collector.js';
 import { RuleChain } from './rule-chain.js';
 import type { RuleChainOptions } from './rule-chain.js';
+import type { RuleSwap } from './pipeline-options.js';
 import type { RuleStats } from './rule-stats.js';
 import type { ShadowRun } from './shadow-run.js';
 
@@ -71,9 +73,11 @@ export class SyncChainRunner implements ChainRunner {
   readonly chain: RuleChain;
   /** Collects the outbox-bound records of a call (also of a swap's flush). */
   readonly collector = new OutputCollector();
+  readonly #pipeline: string;
 
   constructor(options: SyncChainRunnerOptions) {
     this.chain = new RuleChain(options);
+    this.#pipeline = options.pipeline;
   }
 
   get rules(): readonly RuleInstance[] {
@@ -115,8 +119,61 @@ export class SyncChainRunner implements ChainRunner {
     return this.chain.shadow(index);
   }
 
+  /**
+   * Replaces rule `index` with an instance from `create`, handing the old instance's state over
+   * (`snapshot` → `restore`). When the new instance refuses it (or traps restoring it): with
+   * `fail` the old rule stays and the `RuleRestoreError`/`RuleTrapError` is thrown; with `flush`
+   * the old rule's open windows are flushed down the chain (into the collector) and a fresh
+   * instance starts clean.
+   * @throws RangeError when there is no rule at `index`
+   */
+  swap(
+    index: number,
+    create: () => RuleInstance,
+    onStateRefused: 'flush' | 'fail',
+    now: number,
+  ): Omit<RuleSwap, 'swapMs'> {
+    const previous = this.#rule(index);
+    const state = previous.snapshot();
+    let next = create();
+    let handover: RuleSwap['handover'] = 'state';
+    try {
+      next.restore(state);
+    } catch (error) {
+      if (!(error instanceof RuleRestoreError || error instanceof RuleTrapError)) throw error;
+      if (onStateRefused === 'fail') throw error;
+      handover = 'flushed';
+      this.chain.flushRule(index, now, this.collector);
+      next = create();
+    }
+    this.chain.replace(index, next);
+    return { previous, handover, stateBytes: state.length };
+  }
+
+  /**
+   * Starts a shadow beside rule `index` from the active rule's state (`start` gets its
+   * snapshot), or stops it (`undefined`).
+   * @throws RangeError when there is no rule at `index`
+   */
+  setShadow(
+    index: number,
+    start: ((activeState: Uint8Array) => ShadowRun) | undefined,
+  ): ShadowRun | undefined {
+    const active = this.#rule(index);
+    const run = start === undefined ? undefined : start(active.snapshot());
+    this.chain.setShadow(index, run);
+    return run;
+  }
+
   close(): Promise<void> {
     return Promise.resolve();
+  }
+
+  #rule(index: number): RuleInstance {
+    const rule = this.chain.rules[index];
+    if (rule === undefined)
+      throw new RangeError(`pipeline "${this.#pipeline}" has no rule at index ${index}`);
+    return rule;
   }
 }
 

@@ -20,13 +20,12 @@
  */
 import type { Logger } from 'pino';
 import { FrameEventTooLargeError, FrameWriter } from '../../runtime/index.js';
-import { RuleRestoreError, RuleTrapError } from '../../runtime/index.js';
 import type { RuleInstance } from '../../runtime/index.js';
 import type { DeadLetterFile } from '../dead-letter/dead-letter-file.js';
 import { formatId } from '../dead-letter/dead-letter-file.js';
 import type { AckGate, AckTicket } from '../ingest/ack-gate.js';
 import type { IngestTarget } from '../ingest/ingest-target.js';
-import type { Outbox } from '../outbox/outbox.js';
+import { BatchCommits } from './batch-commit.js';
 import { RedeliveredEvents } from './event-identity.js';
 import { PipelineCheckpoints } from './pipeline-checkpoints.js';
 import type { Counters } from './counters.js';
@@ -42,21 +41,6 @@ export type { CheckpointStore, PipelineOptions, RuleSwap } from './pipeline-opti
 
 const FORMAT_CODES = { json: 1, cbor: 2, unknown: 0 } as const;
 
-/** A batch whose outputs wait for outbox room before it can be committed. */
-interface WaitingBatch {
-  readonly ticket: AckTicket;
-  readonly frame: Uint8Array | undefined;
-  readonly total: number;
-  skip: number;
-  readonly deadLetters: Promise<void> | undefined;
-  /** The outbox's write of the accepted records (durable outboxes only). */
-  readonly durable: Promise<void> | undefined;
-  /** The commit waits for a durable checkpoint covering the batch. */
-  readonly needsState: boolean;
-  /** Every output offered and every dead letter written: a checkpoint may cover the batch. */
-  settled: boolean;
-}
-
 /** A pipeline: topic filters → batches → rule chain → outbox. */
 export class Pipeline implements IngestTarget {
   readonly #name: string;
@@ -69,7 +53,6 @@ export class Pipeline implements IngestTarget {
   /** On workers: the frame of the batch in the pool, refilled once it is done. */
   #spare: FrameWriter | undefined;
   readonly #runner: ChainRunner;
-  readonly #outbox: Outbox;
   readonly #gate: AckGate;
   readonly #ids: EventIds;
   readonly #deadLetters: DeadLetterFile;
@@ -77,7 +60,7 @@ export class Pipeline implements IngestTarget {
   readonly #onRoom: () => void;
   readonly #logger: Logger;
   #ticket: AckTicket;
-  #waiting: WaitingBatch | undefined;
+  readonly #commits: BatchCommits;
   /** The writer refused an event: ingest waits for room. */
   #full = false;
   /** The filling batch should be processed as soon as nothing waits. */
@@ -105,7 +88,6 @@ export class Pipeline implements IngestTarget {
     const frameLimits = { maxEvents: config.batch.maxEvents, maxBytes: config.batch.maxBytes };
     this.#writer = new FrameWriter(frameLimits);
     this.#spare = options.runner === undefined ? undefined : new FrameWriter(frameLimits);
-    this.#outbox = options.outbox;
     this.#gate = options.gate;
     this.#ids = options.ids;
     this.#deadLetters = options.deadLetters;
@@ -130,14 +112,21 @@ export class Pipeline implements IngestTarget {
     if (store !== undefined) {
       this.#checkpoints = new PipelineCheckpoints(store, this.#runner, {
         identityWindow: options.identityWindow ?? 65_535,
-        consistent: () => {
-          const waiting = this.#waiting;
-          return !this.#busy && (waiting === undefined || waiting.settled);
-        },
+        consistent: () => !this.#busy && this.#commits.offered,
         pipeline: this.#name,
         logger: options.logger,
       });
     }
+    this.#commits = new BatchCommits({
+      pipeline: this.#name,
+      outbox: options.outbox,
+      gate: options.gate,
+      deadLetters: options.deadLetters,
+      counters: options.counters,
+      checkpoints: this.#checkpoints,
+      logger: options.logger,
+      onDone: this.#afterCommit,
+    });
   }
 
   /** The pipeline's name. */
@@ -152,7 +141,7 @@ export class Pipeline implements IngestTarget {
 
   /** Whether a processed batch waits for outbox room. */
   get waiting(): boolean {
-    return this.#waiting !== undefined;
+    return this.#commits.waiting;
   }
 
   /** Starts the tick timer. */
@@ -288,38 +277,20 @@ export class Pipeline implements IngestTarget {
   ): Promise<RuleSwap> {
     const sync = this.#runner.onGatewayThread('activating a rule version (hot swap)');
     const never = new AbortController().signal;
-    while (this.#waiting !== undefined) await this.#idle(never);
+    while (this.#commits.waiting) await this.#idle(never);
     if (this.#closing) throw new RangeError(`pipeline "${this.#name}" is closing`);
     const started = performance.now();
-    const old = sync.chain.rules[index];
-    if (old === undefined)
-      throw new RangeError(`pipeline "${this.#name}" has no rule at index ${index}`);
-    const state = old.snapshot();
-    let next = create();
-    let handover: RuleSwap['handover'] = 'state';
+    this.#busy = true;
+    let swap: Omit<RuleSwap, 'swapMs'>;
     try {
-      next.restore(state);
-    } catch (error) {
-      if (!(error instanceof RuleRestoreError || error instanceof RuleTrapError)) throw error;
-      if (onStateRefused === 'fail') throw error;
-      handover = 'flushed';
-      this.#busy = true;
-      try {
-        sync.chain.flushRule(index, Date.now(), sync.collector);
-      } finally {
-        this.#busy = false;
-      }
-      next = create();
+      swap = sync.swap(index, create, onStateRefused, Date.now());
+    } finally {
+      this.#busy = false;
     }
-    sync.chain.replace(index, next);
     this.#checkpoints?.chainChanged();
-    if (handover === 'flushed') this.#settle(this.#gate.ticket());
-    return {
-      previous: old,
-      handover,
-      stateBytes: state.length,
-      swapMs: performance.now() - started,
-    };
+    // The old rule's flushed windows go out like a batch's outputs.
+    if (swap.handover === 'flushed') this.#settle(this.#gate.ticket());
+    return { ...swap, swapMs: performance.now() - started };
   }
 
   /** The figures of each rule position of the chain, in order (kept across hot swaps). */
@@ -343,13 +314,8 @@ export class Pipeline implements IngestTarget {
   ): Promise<ShadowRun | undefined> {
     const sync = this.#runner.onGatewayThread('a shadow run');
     const never = new AbortController().signal;
-    while (this.#waiting !== undefined) await this.#idle(never);
-    const active = sync.chain.rules[index];
-    if (active === undefined)
-      throw new RangeError(`pipeline "${this.#name}" has no rule at index ${index}`);
-    const run = start === undefined ? undefined : start(active.snapshot());
-    sync.chain.setShadow(index, run);
-    return run;
+    while (this.#commits.waiting) await this.#idle(never);
+    return sync.setShadow(index, start);
   }
 
   #stopTimers(): void {
@@ -366,18 +332,18 @@ export class Pipeline implements IngestTarget {
 
   readonly #onTick = (): void => {
     if (this.#busy && !this.#closing) this.#tickAt ??= Date.now();
-    if (this.#waiting !== undefined || this.#busy || this.#closing) return;
+    if (this.#commits.waiting || this.#busy || this.#closing) return;
     if (this.#writer.count > 0 || this.#ticket.count > 0) {
       this.#processFilling();
       if (this.#busy) this.#tickAt ??= Date.now();
-      if (this.#waiting !== undefined || this.#busy) return;
+      if (this.#commits.waiting || this.#busy) return;
     }
     this.#runTimer('tick');
   };
 
   #cut(): void {
     if (this.#writer.count === 0 && this.#ticket.count === 0) return;
-    if (this.#waiting !== undefined || this.#busy) {
+    if (this.#commits.waiting || this.#busy) {
       this.#cutRequested = true;
       return;
     }
@@ -447,103 +413,36 @@ export class Pipeline implements IngestTarget {
     frame?.reset();
     this.#busy = false;
     if (ok) this.#settle(ticket ?? this.#gate.ticket());
-    if (this.#waiting !== undefined) return; // #drainWaiting goes on once there is room.
+    if (this.#commits.waiting) return; // #afterCommit goes on once it is committed.
     if (this.#tickAt !== undefined && !this.#closing) {
       const at = this.#tickAt;
       this.#tickAt = undefined;
       this.#runTimer('tick', at);
-      if (this.#busy || this.#waiting !== undefined) return;
+      if (this.#busy || this.#commits.waiting) return;
     }
     if ((this.#full || this.#cutRequested) && !this.#closing) this.#cut();
-    if (this.#waiting !== undefined) return;
+    if (this.#commits.waiting) return;
     if (!this.#full && !this.#closing) this.#onRoom();
     if (!this.#busy) this.#wakeIdle();
   }
 
-  /** Offers the collected outputs; commits now, or waits for room and dead-letter writes. */
+  /** Offers the collected outputs; commits now, or once they are accepted and durable. */
   #settle(ticket: AckTicket): void {
-    const frame = this.#runner.takeFrame();
-    const deadLetters = this.#deadLetters.commit();
-    const total = frame === undefined ? 0 : frameCount(frame);
-    let accepted = 0;
-    if (frame !== undefined) {
-      accepted = this.#outbox.offer(frame, 0);
-      this.#counters.outputRecords += accepted;
-    }
-    // A batch with QoS 1/2 messages waits for a checkpoint covering it when it produced records
-    // or a rule holds state: its acks go out only then. A QoS 0 batch acknowledges nothing and is
-    // never redelivered, so it waits for its records alone (at most once: a crash may lose the
-    // window state it fed since the last checkpoint).
-    const needsState =
-      this.#checkpoints !== undefined && ticket.count > 0 && this.#checkpoints.needsState(total);
-    const durable = accepted > 0 && !needsState ? this.#outbox.flushed?.() : undefined;
-    if (accepted === total && deadLetters === undefined && durable === undefined && !needsState) {
-      this.#gate.commit(ticket);
-      return;
-    }
-    this.#waiting = {
-      ticket,
-      frame,
-      total,
-      skip: accepted,
-      deadLetters,
-      durable,
-      needsState,
-      settled: false,
-    };
-    void this.#drainWaiting();
+    this.#commits.settle(ticket, this.#runner.takeFrame());
   }
 
-  async #drainWaiting(): Promise<void> {
-    const waiting = this.#waiting as WaitingBatch;
-    const outbox = this.#outbox;
-    if (waiting.deadLetters !== undefined) await waiting.deadLetters;
-    while (waiting.skip < waiting.total && !outbox.closed) {
-      await outbox.waitForRoom();
-      const accepted = outbox.offer(waiting.frame as Uint8Array, waiting.skip);
-      waiting.skip += accepted;
-      this.#counters.outputRecords += accepted;
-    }
-    // A durable outbox: acknowledge only once the accepted records are on disk.
-    let durable = true;
-    let flushed: Promise<void> | undefined;
-    waiting.settled = waiting.skip >= waiting.total;
-    if (waiting.needsState) {
-      // Every output is offered now, so the spool can capture a consistent state.
-      if (waiting.settled) flushed = this.#checkpoints?.take();
-    } else if (waiting.skip > 0) {
-      flushed = outbox.flushed?.() ?? waiting.durable;
-    }
-    if (flushed !== undefined) {
-      await flushed.catch((error: unknown) => {
-        durable = false;
-        this.#logger.error(
-          { err: error, pipeline: this.#name },
-          'outbox write failed: the batch stays unacknowledged (the broker redelivers it)',
-        );
-      });
-    }
-    if (!durable) {
-      // Nothing to commit; the messages are redelivered after a reconnect or restart.
-    } else if (waiting.skip < waiting.total) {
-      this.#logger.warn(
-        { pipeline: this.#name, records: waiting.total - waiting.skip },
-        'outbox closed with a batch not accepted: its messages stay unacknowledged',
-      );
-    } else {
-      this.#gate.commit(waiting.ticket);
-    }
-    this.#waiting = undefined;
+  /** The waiting batch is done: process what was cut meanwhile, or let ingest go on. */
+  readonly #afterCommit = (): void => {
     if ((this.#full || this.#cutRequested) && !this.#closing) this.#cut();
-    if (this.#waiting === undefined) {
+    if (!this.#commits.waiting) {
       this.#wakeIdle();
       if (!this.#full && !this.#closing) this.#onRoom();
     }
-  }
+  };
 
   /** Resolves once no batch waits for room and no call is in the worker pool, or `signal` aborts. */
   async #idle(signal: AbortSignal): Promise<void> {
-    while ((this.#waiting !== undefined || this.#busy) && !signal.aborted) {
+    while ((this.#commits.waiting || this.#busy) && !signal.aborted) {
       await new Promise<void>((resolve) => {
         const done = (): void => {
           signal.removeEventListener('abort', done);
@@ -579,9 +478,4 @@ export class Pipeline implements IngestTarget {
     this.#counters.deadLetters++;
     void this.#deadLetters.commit();
   }
-}
-
-/** The record count in a frame's header. */
-function frameCount(frame: Uint8Array): number {
-  return new DataView(frame.buffer, frame.byteOffset, 8).getUint32(4, true);
 }
