@@ -148,7 +148,7 @@ export class DeadLetterFile {
   /** Settles once the last chunk handed to the stream was written (or failed). */
   #written: Promise<void> = Promise.resolve();
   #count = 0;
-  #counter: DeadLetterCounter | undefined;
+  readonly #counter: DeadLetterCounter;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #failed: Error | undefined;
   #closing: Promise<void> | undefined;
@@ -158,8 +158,10 @@ export class DeadLetterFile {
     stream: WriteStream,
     options: DeadLetterFileOptions,
     logger: Logger,
+    counter: DeadLetterCounter,
   ) {
     this.#path = path;
+    this.#counter = counter;
     this.#stream = stream;
     this.#ino = inode(stream);
     this.#logger = logger;
@@ -230,7 +232,9 @@ export class DeadLetterFile {
         ),
       );
     });
-    return new DeadLetterFile(path, stream, options, logger);
+    const counter = new DeadLetterCounter(path);
+    await counter.prime();
+    return new DeadLetterFile(path, stream, options, logger, counter);
   }
 
   /** The file's path. */
@@ -242,7 +246,6 @@ export class DeadLetterFile {
    * What the file holds now (records and bytes, written ones plus those buffered), for the stats.
    */
   size(): DeadLetterSize {
-    this.#counter ??= new DeadLetterCounter(this.#path);
     const written = this.#counter.measure();
     return { records: written.records + this.#pending, bytes: written.bytes + this.#bytes };
   }

@@ -2,8 +2,13 @@
  * @module How much the dead-letter file holds (records and bytes), for the stats and
  * `/metrics`. Lines are counted incrementally: only what was appended since the last look is
  * read; a file replaced or shortened (`sluice dlq purge`/`replay`) is counted again in full.
+ * What the file already holds when the gateway opens it is counted then, without blocking
+ * (`prime`), so that the first look at the stats does not read a large file synchronously.
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+
+const CHUNK_BYTES = 1 << 16;
 
 /** The dead-letter file's size. */
 export interface DeadLetterSize {
@@ -23,6 +28,38 @@ export class DeadLetterCounter {
 
   constructor(path: string) {
     this.#path = path;
+  }
+
+  /** Counts what the file holds now, with asynchronous reads (nothing when it is missing). */
+  async prime(): Promise<void> {
+    let handle;
+    try {
+      handle = await open(this.#path, 'r');
+    } catch {
+      return;
+    }
+    try {
+      const info = await handle.stat();
+      const chunk = this.#buffer();
+      let pos = 0;
+      let records = 0;
+      while (pos < info.size) {
+        const { bytesRead } = await handle.read(
+          chunk,
+          0,
+          Math.min(chunk.length, info.size - pos),
+          pos,
+        );
+        if (bytesRead <= 0) break;
+        records += countLines(chunk, bytesRead);
+        pos += bytesRead;
+      }
+      this.#ino = info.ino;
+      this.#bytes = pos;
+      this.#records = records;
+    } finally {
+      await handle.close();
+    }
   }
 
   /** The file's size now (0 and 0 when it is missing). */
@@ -49,8 +86,7 @@ export class DeadLetterCounter {
   }
 
   #count(size: number): void {
-    this.#chunk ??= Buffer.alloc(1 << 16);
-    const chunk = this.#chunk;
+    const chunk = this.#buffer();
     let fd: number;
     try {
       fd = openSync(this.#path, 'r');
@@ -62,7 +98,7 @@ export class DeadLetterCounter {
       while (pos < size) {
         const read = readSync(fd, chunk, 0, Math.min(chunk.length, size - pos), pos);
         if (read <= 0) break;
-        for (let i = 0; i < read; i++) if (chunk[i] === 0x0a) this.#records++;
+        this.#records += countLines(chunk, read);
         pos += read;
       }
       this.#bytes = pos;
@@ -70,4 +106,18 @@ export class DeadLetterCounter {
       closeSync(fd);
     }
   }
+
+  #buffer(): Buffer {
+    this.#chunk ??= Buffer.alloc(CHUNK_BYTES);
+    return this.#chunk;
+  }
+}
+
+/** Newlines in `chunk[0, length)`. */
+function countLines(chunk: Buffer, length: number): number {
+  let lines = 0;
+  for (let at = chunk.indexOf(0x0a); at >= 0 && at < length; at = chunk.indexOf(0x0a, at + 1)) {
+    lines++;
+  }
+  return lines;
 }

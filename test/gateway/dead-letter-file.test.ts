@@ -94,6 +94,28 @@ describe('DeadLetterFile', () => {
     expect(size.bytes).toBe((await readFile(path)).length);
   });
 
+  it('counts the letters a file already holds when opened, then what is appended and what replaces it', async () => {
+    const path = join(dir, 'dead.jsonl');
+    // Longer than the counter's read chunk, so that the count spans several reads.
+    const earlier = await DeadLetterFile.open(path, { flushIntervalMs: 1 });
+    for (let n = 0; n < 500; n++) earlier.add(letter(n, new Uint8Array(200).fill(0x62)), 0);
+    await earlier.close();
+    const held = (await readFile(path)).length;
+    expect(held).toBeGreaterThan(1 << 16);
+
+    const file = await DeadLetterFile.open(path, { flushIntervalMs: 1 });
+    expect(file.size()).toEqual({ records: 500, bytes: held });
+    file.add(letter(500, null), 0);
+    await file.commit();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(file.size().records).toBe(501);
+    // `sluice dlq purge` replaces the file: it is counted again from its start.
+    await writeFile(join(dir, 'purged.jsonl'), '');
+    await rename(join(dir, 'purged.jsonl'), path);
+    expect(file.size()).toEqual({ records: 0, bytes: 0 });
+    await file.close();
+  });
+
   it('makes a batch wait while the file is more than maxPendingBytes behind', async () => {
     const path = join(dir, 'dead.jsonl');
     const file = await DeadLetterFile.open(path, { maxPendingBytes: 1000 });
