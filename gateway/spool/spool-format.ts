@@ -21,13 +21,18 @@
  *
  * | offset | type | field |
  * |---|---|---|
- * | 0 | u32 | length R of the rule states, or `0xffffffff`: unchanged since the previous entry |
+ * | 0 | u32 | length R of the rule states; or `0xffffffff`: unchanged since the previous entry (R = 0); or `0xfffffffe`: a delta follows |
  * | 4 | R bytes | rule states: u32 count, then per rule u16 name length, UTF-8 name, u32 state length, the rule's `snapshot()` bytes (in chain order) |
  * | 4 + R | u32 | N, identities of QoS 1/2 events this entry newly covers |
  * | 8 + R | N × 12 | per event: u32 MQTT packet id, u32 and u32 halves of a 64-bit hash of topic + payload |
  *
- * The first entry of every segment is a self-contained state entry (rule states and the recent
- * identities), so that deleting acknowledged segments never deletes the newest state.
+ * With a delta, a u32 length D and D bytes of a delta from the previous state entry's rule
+ * states (state-delta.ts) stand in place of the rule states (offsets above move by 4 + D − R).
+ * A delta is written when it is at most half the states' size and the deltas since the last
+ * whole states stay under twice it.
+ *
+ * The first entry of every segment is a self-contained state entry (whole rule states and the
+ * recent identities), so that deleting acknowledged segments never deletes the newest state.
  */
 import { crc32 } from './crc32.js';
 

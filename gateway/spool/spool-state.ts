@@ -7,6 +7,7 @@
 import { open } from 'node:fs/promises';
 import { scanEntries } from './entry-scan.js';
 import { ENTRY_HEADER_BYTES, isStateEntry } from './spool-format.js';
+import { applyDelta, encodeDelta } from './state-delta.js';
 
 /** What a pipeline hands the spool for one state entry. */
 export interface CheckpointCapture {
@@ -34,30 +35,47 @@ export interface RestoredCheckpoint {
 
 /** Identity count flag: the entry starts a segment and holds the recent identities itself. */
 const BASE_FLAG = 0x80000000;
+/** Rule-states field: unchanged since the previous entry. */
 const UNCHANGED = 0xffffffff;
+/** Rule-states field: a delta from the previous entry's (state-delta.ts) follows. */
+const DELTA = 0xfffffffe;
+
+/** The rule states of a state entry: whole, as a delta from the previous entry's, or unchanged. */
+export type RulesField =
+  | { kind: 'whole'; bytes: Uint8Array }
+  | { kind: 'delta'; bytes: Uint8Array }
+  | { kind: 'unchanged' };
 
 /** Encodes a state payload. `base`: it starts a segment (self-contained). */
 export function encodeStatePayload(
-  rules: Uint8Array | undefined,
+  rules: RulesField,
   identities: Uint32Array,
   base: boolean,
 ): Uint8Array {
-  const r = rules === undefined ? 0 : rules.length;
-  const out = new Uint8Array(8 + r + identities.length * 4);
+  // Whole: u32 length R, R bytes. Delta: u32 DELTA, u32 length D, D bytes. Unchanged: u32 UNCHANGED.
+  const head = rules.kind === 'delta' ? 8 : 4;
+  const r = rules.kind === 'unchanged' ? 0 : rules.bytes.length;
+  const out = new Uint8Array(head + r + 4 + identities.length * 4);
   const view = new DataView(out.buffer);
-  view.setUint32(0, rules === undefined ? UNCHANGED : r, true);
-  if (rules !== undefined) out.set(rules, 4);
+  if (rules.kind === 'unchanged') view.setUint32(0, UNCHANGED, true);
+  else if (rules.kind === 'whole') view.setUint32(0, r, true);
+  else {
+    view.setUint32(0, DELTA, true);
+    view.setUint32(4, r, true);
+  }
+  if (rules.kind !== 'unchanged') out.set(rules.bytes, head);
   const n = identities.length / 3;
-  view.setUint32(4 + r, base ? (n | BASE_FLAG) >>> 0 : n, true);
+  const at = head + r;
+  view.setUint32(at, base ? (n | BASE_FLAG) >>> 0 : n, true);
   for (let i = 0; i < identities.length; i++) {
-    view.setUint32(8 + r + i * 4, identities[i] as number, true);
+    view.setUint32(at + 4 + i * 4, identities[i] as number, true);
   }
   return out;
 }
 
 /** A decoded state payload. */
 interface StatePayload {
-  rules: Uint8Array | undefined;
+  rules: RulesField;
   identities: Uint32Array;
   base: boolean;
 }
@@ -70,20 +88,24 @@ export function decodeStatePayload(
 ): StatePayload | undefined {
   const view = new DataView(bytes.buffer, bytes.byteOffset + start, end - start);
   const r = view.getUint32(0, true);
-  const rulesLength = r === UNCHANGED ? 0 : r;
-  if (8 + rulesLength > view.byteLength) return undefined;
-  const flags = view.getUint32(4 + rulesLength, true);
+  if (r === DELTA && view.byteLength < 12) return undefined;
+  const head = r === DELTA ? 8 : 4;
+  const rulesLength = r === UNCHANGED ? 0 : r === DELTA ? view.getUint32(4, true) : r;
+  if (head + rulesLength + 4 > view.byteLength) return undefined;
+  const flags = view.getUint32(head + rulesLength, true);
   const n = flags & ~BASE_FLAG;
-  if (8 + rulesLength + n * 12 !== view.byteLength) return undefined;
+  if (head + rulesLength + 4 + n * 12 !== view.byteLength) return undefined;
   const identities = new Uint32Array(n * 3);
   for (let i = 0; i < identities.length; i++) {
-    identities[i] = view.getUint32(8 + rulesLength + i * 4, true);
+    identities[i] = view.getUint32(head + rulesLength + 4 + i * 4, true);
   }
   // A copy (a Buffer's slice would share the file's bytes).
-  const rules =
+  const copy = (): Uint8Array =>
+    new Uint8Array(bytes.subarray(start + head, start + head + rulesLength));
+  const rules: RulesField =
     r === UNCHANGED
-      ? undefined
-      : new Uint8Array(bytes.subarray(start + 4, start + 4 + rulesLength));
+      ? { kind: 'unchanged' }
+      : { kind: r === DELTA ? 'delta' : 'whole', bytes: copy() };
   return { rules, identities, base: (flags & BASE_FLAG) !== 0 };
 }
 
@@ -131,6 +153,8 @@ export class IdentityRing {
 export class DurableState {
   #rules: Uint8Array | undefined;
   readonly #ring: IdentityRing;
+  /** Bytes of the deltas written since the last whole rule states (what a restore replays). */
+  #deltaBytes = 0;
 
   constructor(window: number, restored: RestoredCheckpoint | undefined) {
     this.#ring = new IdentityRing(window);
@@ -149,15 +173,41 @@ export class DurableState {
     return ENTRY_HEADER_BYTES + 8 + this.#rules.length + this.#ring.size * 12;
   }
 
-  /** Notes that a state entry with `capture` is durable. */
-  committed(capture: CheckpointCapture): void {
+  /**
+   * The payload of a state entry for `capture`, following the latest durable one: its rule
+   * states as a delta when that is at most half their size and the deltas since the last whole
+   * states stay under twice it (so a restore replays at most that), else whole.
+   */
+  payload(capture: CheckpointCapture): { bytes: Uint8Array; rules: RulesField } {
+    const next = capture.rules;
+    let rules: RulesField = { kind: 'unchanged' };
+    if (next !== undefined) {
+      const budget = Math.min(next.length / 2, 2 * next.length - this.#deltaBytes);
+      const delta =
+        this.#rules === undefined || budget <= 0
+          ? undefined
+          : encodeDelta(this.#rules, next, budget);
+      rules =
+        delta === undefined ? { kind: 'whole', bytes: next } : { kind: 'delta', bytes: delta };
+    }
+    return { bytes: encodeStatePayload(rules, capture.identities, false), rules };
+  }
+
+  /** Notes that a state entry with `capture` (its rules written as `rules`) is durable. */
+  committed(capture: CheckpointCapture, rules: RulesField): void {
     if (capture.rules !== undefined) this.#rules = capture.rules.slice();
+    if (rules.kind === 'whole') this.#deltaBytes = 0;
+    else if (rules.kind === 'delta') this.#deltaBytes += rules.bytes.length;
     this.#ring.add(capture.identities);
   }
 
   /** The payload of a self-contained state entry (rule states and recent identities). */
   basePayload(): Uint8Array {
-    return encodeStatePayload(this.#rules, this.#ring.toArray(), true);
+    // The deltas that follow apply to these whole states.
+    this.#deltaBytes = 0;
+    const rules: RulesField =
+      this.#rules === undefined ? { kind: 'unchanged' } : { kind: 'whole', bytes: this.#rules };
+    return encodeStatePayload(rules, this.#ring.toArray(), true);
   }
 }
 
@@ -172,10 +222,14 @@ export async function findCheckpoint(
   maxEntry: number,
 ): Promise<RestoredCheckpoint | undefined> {
   let rules: Uint8Array | undefined;
+  /** The newest rule states are known: whole states were found and the deltas after them applied. */
+  let rulesKnown = false;
+  /** State entries with a delta newer than any whole states met so far, newest first. */
+  const deltas: EntryAt[] = [];
   const parts: Uint32Array[] = [];
   let count = 0;
   let found = false;
-  let entry = Buffer.alloc(0);
+  const reader = new EntryReader();
   for (let s = paths.length - 1; s >= 0; s--) {
     const path = paths[s] as string;
     // Offsets and sizes of the valid state entries, oldest first; then read newest first.
@@ -183,31 +237,70 @@ export async function findCheckpoint(
     await scanEntries(path, { maxRecord: maxEntry }, (bytes, pos, size, offset) => {
       if (isStateEntry(bytes, pos)) entries.push(offset, size);
     });
-    if (entries.length === 0) continue;
-    const handle = await open(path, 'r');
-    try {
-      for (let e = entries.length - 2; e >= 0; e -= 2) {
-        const size = entries[e + 1] as number;
-        if (size > entry.length) entry = Buffer.allocUnsafe(size);
-        await handle.read(entry, 0, size, entries[e] as number);
-        const payload = decodeStatePayload(entry, ENTRY_HEADER_BYTES, size);
-        if (payload === undefined) continue;
-        found = true;
-        rules ??= payload.rules;
-        if (count < window) {
-          parts.unshift(payload.identities);
-          count += payload.identities.length / 3;
-        }
-        // A segment's first entry holds everything before it; else stop once both are found.
-        if (payload.base || (count >= window && rules !== undefined)) {
-          return { rules, identities: concat(parts) };
-        }
+    for (let e = entries.length - 2; e >= 0; e -= 2) {
+      const at = { path, offset: entries[e] as number, size: entries[e + 1] as number };
+      const payload = await reader.read(at);
+      if (payload === undefined) continue;
+      found = true;
+      if (!rulesKnown && payload.rules.kind === 'delta') deltas.push(at);
+      else if (!rulesKnown && payload.rules.kind === 'whole') {
+        rules = await replayDeltas(payload.rules.bytes, deltas, reader);
+        rulesKnown = true;
       }
-    } finally {
-      await handle.close();
+      if (count < window) {
+        parts.unshift(payload.identities);
+        count += payload.identities.length / 3;
+      }
+      // A segment's first entry holds everything before it; else stop once both are found.
+      if (payload.base || (count >= window && rulesKnown)) {
+        return { rules, identities: concat(parts) };
+      }
     }
   }
   return found ? { rules, identities: concat(parts) } : undefined;
+}
+
+/** Where a state entry is. */
+interface EntryAt {
+  path: string;
+  offset: number;
+  size: number;
+}
+
+/** Reads and decodes single state entries, into one reused buffer. */
+class EntryReader {
+  #buffer = Buffer.alloc(0);
+
+  async read(at: EntryAt): Promise<StatePayload | undefined> {
+    if (at.size > this.#buffer.length) this.#buffer = Buffer.allocUnsafe(at.size);
+    const handle = await open(at.path, 'r');
+    try {
+      await handle.read(this.#buffer, 0, at.size, at.offset);
+    } finally {
+      await handle.close();
+    }
+    return decodeStatePayload(this.#buffer, ENTRY_HEADER_BYTES, at.size);
+  }
+}
+
+/**
+ * Applies the deltas of `newestFirst` to `whole`, oldest first, up to the first that does not
+ * apply (a delta whose predecessor was lost to corruption): the newest states they rebuild.
+ */
+async function replayDeltas(
+  whole: Uint8Array,
+  newestFirst: readonly EntryAt[],
+  reader: EntryReader,
+): Promise<Uint8Array> {
+  let states = whole;
+  for (let d = newestFirst.length - 1; d >= 0; d--) {
+    const payload = await reader.read(newestFirst[d] as EntryAt);
+    if (payload === undefined || payload.rules.kind !== 'delta') break;
+    const next = applyDelta(states, payload.rules.bytes);
+    if (next === undefined) break;
+    states = next;
+  }
+  return states;
 }
 
 function concat(parts: readonly Uint32Array[]): Uint32Array {

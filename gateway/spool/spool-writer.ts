@@ -24,7 +24,6 @@ import {
 import type { ResolvedSpoolOptions } from './spool-options.js';
 import { createSegmentFile } from './spool-recovery.js';
 import type { Segment } from './spool-recovery.js';
-import { encodeStatePayload } from './spool-state.js';
 import type { CheckpointSource, DurableState } from './spool-state.js';
 
 /** A run of records of one offered frame, waiting for the next group commit. */
@@ -233,10 +232,9 @@ export class SpoolWriter implements SpoolLog {
       const capture = stateDone === undefined ? undefined : this.#source?.capture();
       if (capture === undefined && this.#pending.length === 0) break;
       if (capture !== undefined) this.#stateWanted = undefined;
-      const payload =
-        capture === undefined
-          ? undefined
-          : encodeStatePayload(capture.rules, capture.identities, false);
+      // Rule states as a delta from the latest durable ones when that is small (spool-state.ts).
+      const state = capture === undefined ? undefined : this.#state.payload(capture);
+      const payload = state?.bytes;
       const runs = this.#pending;
       const count = this.#pendingCount;
       const bytes =
@@ -277,8 +275,8 @@ export class SpoolWriter implements SpoolLog {
         this.#writingBytes = 0;
         this.#committedSeq += count;
         this.#writing = undefined;
-        if (capture !== undefined) {
-          this.#state.committed(capture);
+        if (capture !== undefined && state !== undefined) {
+          this.#state.committed(capture, state.rules);
           this.checkpoints++;
         }
         done.resolve();

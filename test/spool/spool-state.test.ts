@@ -11,6 +11,8 @@ import { crc32, crc32Table } from '../../gateway/spool/crc32.js';
 import { Spool } from '../../gateway/spool/spool.js';
 import type { SpoolOptions } from '../../gateway/spool/spool-options.js';
 import type { CheckpointCapture } from '../../gateway/spool/spool-state.js';
+import { scanEntries } from '../../gateway/spool/entry-scan.js';
+import { isStateEntry } from '../../gateway/spool/spool-format.js';
 import { drainIds, numberedFrame, range, spoolDir } from './spool-fixtures.js';
 
 const dirs: string[] = [];
@@ -261,5 +263,78 @@ describe('Spool rule-state checkpoints', () => {
     expect(drainIds(reopened)).toEqual(range(1, 16));
     expect(reopened.corruptRegions).toBe(1);
     expect(reopened.corruptRecords).toBe(0);
+  });
+
+  /** 20 KB rule states, then each next one with a few bytes changed. */
+  function changingStates(count: number): Uint8Array[] {
+    const states: Uint8Array[] = [];
+    let state = new Uint8Array(20_000).map((_, i) => (i * 31) % 251);
+    for (let n = 0; n < count; n++) {
+      state = state.slice();
+      for (let e = 0; e < 8; e++) {
+        const at = (n * 7919 + e * 2503) % state.length;
+        state[at] = (state[at] as number) ^ (n + 1);
+      }
+      states.push(state);
+    }
+    return states;
+  }
+
+  /** Commits one checkpoint per state, each with a record of ~`padding` bytes. */
+  async function checkpointEach(
+    spool: Spool,
+    states: readonly Uint8Array[],
+    padding = 0,
+  ): Promise<void> {
+    source(
+      spool,
+      states.map((state, i) => ({ rules: state, identities: identities([i + 1]) })),
+    );
+    for (let i = 0; i < states.length; i++) {
+      spool.offer(numberedFrame(i + 1, 1, padding));
+      await spool.checkpoint();
+    }
+  }
+
+  it('writes rule states that change little as deltas, and restores the newest from them, across segments', async () => {
+    const dir = await spoolDir();
+    const states = changingStates(30);
+    const spool = await openSpool({ dir, segmentBytes: 100_000, maxBytes: 400_000 });
+    await checkpointEach(spool, states, 4000);
+    expect(spool.checkpoints).toBe(30);
+    // Whole, the states would add 30 × 20 KB to the records' ~30 × 4 KB; written whole are only
+    // the first and each new segment's base entry.
+    const segments = (await segmentFiles(dir)).length;
+    expect(segments).toBeGreaterThan(1);
+    expect(spool.bytesWritten).toBeLessThan(30 * 4_200 + (segments + 1) * 20_200);
+    await spool.shutdown();
+
+    const reopened = await openSpool({ dir, segmentBytes: 100_000, maxBytes: 400_000 });
+    expect(reopened.restoredCheckpoint?.rules).toEqual(states[29]);
+    expect(drainIds(reopened)).toEqual(range(1, 31));
+  });
+
+  it('restores the states before a corrupted delta: later deltas do not apply to an older state', async () => {
+    const dir = await spoolDir();
+    const states = changingStates(6);
+    const spool = await openSpool({ dir });
+    await checkpointEach(spool, states);
+    await spool.shutdown();
+
+    const [file] = await segmentFiles(dir);
+    const path = join(dir, file as string);
+    const entries: number[] = [];
+    await scanEntries(path, { maxRecord: 1 << 20 }, (bytes, pos, size, offset) => {
+      if (isStateEntry(bytes, pos)) entries.push(offset + size - 10);
+    });
+    // The first state entry is whole; break the one of states[4] (a delta).
+    expect(entries).toHaveLength(6);
+    const bytes = await readFile(path);
+    const at = entries[4] as number;
+    bytes[at] = (bytes[at] as number) ^ 0xff;
+    await writeFile(path, bytes);
+
+    const reopened = await openSpool({ dir });
+    expect(reopened.restoredCheckpoint?.rules).toEqual(states[3]);
   });
 });
