@@ -4,16 +4,15 @@
  * policy) and its read side (spool-reader.ts: records read back from the files, so the backlog
  * is bounded by disk, not memory). `flushed()` resolves when what was offered is durable; the
  * pipeline commits MQTT acks only then. The spool owns the byte budget (`block` or
- * `drop-oldest`), the age limit, the acknowledged position persisted in `cursor.json`, and the
- * deletion of fully acknowledged segments. On open, a torn tail of the newest segment is
- * truncated (spool-recovery.ts).
+ * `drop-oldest`), the age limit and the acknowledged position persisted in `cursor.json`; which
+ * segments are deleted or dropped is spool-retention.ts. On open, a torn tail of the newest
+ * segment is truncated (spool-recovery.ts).
  *
  * Rule-state checkpoints: a pipeline registers a {@link CheckpointSource}; `checkpoint()` asks
  * for a group commit (even with no record pending) that appends its state entry after the
  * records, in the same write and fsync; the newest checkpoint found on open is
  * `restoredCheckpoint` (spool-state.ts).
  */
-import { unlinkSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
@@ -28,6 +27,7 @@ import { recoverSpool } from './spool-recovery.js';
 import type { ReaderStart, Segment } from './spool-recovery.js';
 import type { ResolvedSpoolOptions, SpoolOptions } from './spool-options.js';
 import { SpoolReader } from './spool-reader.js';
+import { SpoolRetention } from './spool-retention.js';
 import { SpoolWriter } from './spool-writer.js';
 import type { CheckpointSource, DurableState, RestoredCheckpoint } from './spool-state.js';
 
@@ -38,6 +38,7 @@ export class Spool implements Outbox {
   readonly #cursor: CursorWriter;
   readonly #writer: SpoolWriter;
   readonly #readers: SpoolReader[] = [];
+  readonly #retention: SpoolRetention;
   #full = false;
   #closed = false;
   #peak = 0;
@@ -72,6 +73,15 @@ export class Spool implements Outbox {
         for (const reader of this.#readers) reader.segmentRewritten(segment);
         this.#saveCursors();
       },
+    });
+    this.#retention = new SpoolRetention({
+      writer: this.#writer,
+      readers: this.#readers,
+      logger: this.#logger,
+      maxBytes: options.maxBytes,
+      maxAgeMs: options.maxAgeMs,
+      bytes: () => this.bytes,
+      saveCursors: () => this.#saveCursors(),
     });
     for (const [name, start] of starts) this.#addReader(name, start).resumeBacklog();
     // Cursors of readers no longer configured go now.
@@ -141,7 +151,7 @@ export class Spool implements Outbox {
   }
   /** Bytes held for upstream (entries not acknowledged, pending writes included). */
   get bytes(): number {
-    const laggard = this.#laggard();
+    const laggard = this.#retention.laggard();
     return this.#writer.bytes - (laggard === undefined ? 0 : laggard.ackedBytes);
   }
   /** The byte budget (`maxBytes`). */
@@ -244,7 +254,7 @@ export class Spool implements Outbox {
     if (count === 0) return 0;
     this.#writer.append(frame, start, pos, count, added);
     if (this.depth > this.#peak) this.#peak = this.depth;
-    if (!block) this.#enforceBudget();
+    if (!block) this.#retention.enforceBudget();
     return count;
   }
 
@@ -265,7 +275,7 @@ export class Spool implements Outbox {
   reader(name: string): OutboxReader {
     for (const reader of this.#readers) if (reader.name === name) return reader;
     // A new reader starts at the oldest record still held: the slowest reader's position.
-    const laggard = this.#laggard();
+    const laggard = this.#retention.laggard();
     const segments = this.#writer.segments;
     let start: ReaderStart = { seq: (segments[0] as Segment).first, index: 0, offset: 0 };
     if (laggard !== undefined) {
@@ -325,7 +335,7 @@ export class Spool implements Outbox {
   /** A reader acknowledged a batch: deletes what every reader acknowledged, saves the cursors. */
   #acked(moved: boolean): void {
     if (!moved) return;
-    this.#deleteAcknowledged();
+    this.#retention.deleteAcknowledged();
     this.#saveCursors();
     this.#checkRoom();
   }
@@ -334,15 +344,6 @@ export class Spool implements Outbox {
     const cursors: Record<string, SpoolCursor> = {};
     for (const reader of this.#readers) cursors[reader.name] = reader.position;
     this.#cursor.save(cursors);
-  }
-
-  /** The reader furthest behind (the smallest acknowledged position). */
-  #laggard(): SpoolReader | undefined {
-    let laggard: SpoolReader | undefined;
-    for (const reader of this.#readers) {
-      if (laggard === undefined || reader.ackSeq < laggard.ackSeq) laggard = reader;
-    }
-    return laggard;
   }
 
   #sum(field: 'dropped' | 'expired'): number {
@@ -357,85 +358,8 @@ export class Spool implements Outbox {
     return most;
   }
 
-  /** Deletes the segments every record of which is acknowledged (never the active one). */
-  #deleteAcknowledged(): void {
-    const segments = this.#writer.segments;
-    const laggard = this.#laggard();
-    if (laggard === undefined) return;
-    while (segments.length > 1 && (segments[1] as Segment).first <= laggard.ackSeq) {
-      for (const reader of this.#readers) if (reader.readIndex === 0) return;
-      this.#removeOldest();
-    }
-  }
-
-  #removeOldest(): void {
-    const segment = this.#writer.segments.shift() as Segment;
-    for (const reader of this.#readers) reader.oldestRemoved(segment);
-    this.#writer.released(segment.size);
-    try {
-      unlinkSync(segment.path);
-    } catch (error) {
-      this.#logger.warn({ err: error, segment: segment.path }, 'spool: cannot delete a segment');
-    }
-  }
-
-  /**
-   * Drops the oldest segment (not the active one), counting for each reader the records in it
-   * that reader had not taken (as dropped, or as expired when `expired`).
-   * @returns how many records were dropped for all readers, or -1 when only the active segment
-   *   is left.
-   */
-  #dropOldest(expired: boolean): number {
-    const segments = this.#writer.segments;
-    if (segments.length < 2) return -1;
-    const end = (segments[1] as Segment).first;
-    let total = 0;
-    for (const reader of this.#readers) {
-      const unsent = reader.skipOldest(end);
-      if (unsent === 0) continue;
-      if (expired) reader.expired += unsent;
-      else reader.dropped += unsent;
-      total += unsent;
-      this.#logger.warn(
-        { reader: reader.name, records: unsent, policy: expired ? 'maxAgeMs' : 'drop-oldest' },
-        expired
-          ? 'spool: records older than maxAgeMs dropped before this sink sent them'
-          : 'spool full: oldest records dropped before this sink sent them (policy drop-oldest)',
-      );
-    }
-    this.#removeOldest();
-    this.#saveCursors();
-    return total;
-  }
-
-  #enforceBudget(): void {
-    let dropped = 0;
-    while (this.bytes > this.#o.maxBytes) {
-      const n = this.#dropOldest(false);
-      if (n < 0) break;
-      dropped += n;
-    }
-    if (dropped > 0) {
-      this.#logger.warn(
-        { records: dropped, totalDropped: this.dropped, maxBytes: this.#o.maxBytes },
-        'spool full: oldest records dropped (policy drop-oldest)',
-      );
-    }
-  }
-
   #expire(): void {
-    const limit = Date.now() - this.#o.maxAgeMs;
-    const segments = this.#writer.segments;
-    let expired = 0;
-    while (segments.length > 1 && (segments[0] as Segment).writtenAt < limit) {
-      expired += this.#dropOldest(true);
-    }
-    if (expired > 0) {
-      this.#logger.warn(
-        { records: expired, maxAgeMs: this.#o.maxAgeMs },
-        'spool: records older than maxAgeMs dropped before they were sent',
-      );
-    }
+    this.#retention.expire();
     this.#checkRoom();
   }
 
