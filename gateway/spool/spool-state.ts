@@ -5,6 +5,7 @@
  * newest checkpoint when a spool is opened.
  */
 import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { scanEntries } from './entry-scan.js';
 import { ENTRY_HEADER_BYTES, isStateEntry } from './spool-format.js';
 import { applyDelta, encodeDelta } from './state-delta.js';
@@ -230,32 +231,36 @@ export async function findCheckpoint(
   let count = 0;
   let found = false;
   const reader = new EntryReader();
-  for (let s = paths.length - 1; s >= 0; s--) {
-    const path = paths[s] as string;
-    // Offsets and sizes of the valid state entries, oldest first; then read newest first.
-    const entries: number[] = [];
-    await scanEntries(path, { maxRecord: maxEntry }, (bytes, pos, size, offset) => {
-      if (isStateEntry(bytes, pos)) entries.push(offset, size);
-    });
-    for (let e = entries.length - 2; e >= 0; e -= 2) {
-      const at = { path, offset: entries[e] as number, size: entries[e + 1] as number };
-      const payload = await reader.read(at);
-      if (payload === undefined) continue;
-      found = true;
-      if (!rulesKnown && payload.rules.kind === 'delta') deltas.push(at);
-      else if (!rulesKnown && payload.rules.kind === 'whole') {
-        rules = await replayDeltas(payload.rules.bytes, deltas, reader);
-        rulesKnown = true;
-      }
-      if (count < window) {
-        parts.unshift(payload.identities);
-        count += payload.identities.length / 3;
-      }
-      // A segment's first entry holds everything before it; else stop once both are found.
-      if (payload.base || (count >= window && rulesKnown)) {
-        return { rules, identities: concat(parts) };
+  try {
+    for (let s = paths.length - 1; s >= 0; s--) {
+      const path = paths[s] as string;
+      // Offsets and sizes of the valid state entries, oldest first; then read newest first.
+      const entries: number[] = [];
+      await scanEntries(path, { maxRecord: maxEntry }, (bytes, pos, size, offset) => {
+        if (isStateEntry(bytes, pos)) entries.push(offset, size);
+      });
+      for (let e = entries.length - 2; e >= 0; e -= 2) {
+        const at = { path, offset: entries[e] as number, size: entries[e + 1] as number };
+        const payload = await reader.read(at);
+        if (payload === undefined) continue;
+        found = true;
+        if (!rulesKnown && payload.rules.kind === 'delta') deltas.push(at);
+        else if (!rulesKnown && payload.rules.kind === 'whole') {
+          rules = await replayDeltas(payload.rules.bytes, deltas, reader);
+          rulesKnown = true;
+        }
+        if (count < window) {
+          parts.unshift(payload.identities);
+          count += payload.identities.length / 3;
+        }
+        // A segment's first entry holds everything before it; else stop once both are found.
+        if (payload.base || (count >= window && rulesKnown)) {
+          return { rules, identities: concat(parts) };
+        }
       }
     }
+  } finally {
+    await reader.close();
   }
   return found ? { rules, identities: concat(parts) } : undefined;
 }
@@ -267,19 +272,27 @@ interface EntryAt {
   size: number;
 }
 
-/** Reads and decodes single state entries, into one reused buffer. */
+/** Reads and decodes single state entries, into one reused buffer, keeping the last file open. */
 class EntryReader {
   #buffer = Buffer.alloc(0);
+  #path = '';
+  #handle: FileHandle | undefined;
 
   async read(at: EntryAt): Promise<StatePayload | undefined> {
     if (at.size > this.#buffer.length) this.#buffer = Buffer.allocUnsafe(at.size);
-    const handle = await open(at.path, 'r');
-    try {
-      await handle.read(this.#buffer, 0, at.size, at.offset);
-    } finally {
-      await handle.close();
+    if (this.#handle === undefined || this.#path !== at.path) {
+      await this.close();
+      this.#handle = await open(at.path, 'r');
+      this.#path = at.path;
     }
+    await this.#handle.read(this.#buffer, 0, at.size, at.offset);
     return decodeStatePayload(this.#buffer, ENTRY_HEADER_BYTES, at.size);
+  }
+
+  async close(): Promise<void> {
+    const handle = this.#handle;
+    this.#handle = undefined;
+    await handle?.close();
   }
 }
 
