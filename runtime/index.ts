@@ -47,8 +47,9 @@ export type { ResolvedRuleModuleOptions, RuleModuleInfo, RuleModuleOptions } fro
 export { compileRule, sha256Hex } from './rule-module.js';
 export type { RuleModule } from './rule-module.js';
 
-export { FUEL_GLOBAL, RuleInstance, resolveRuleInstanceOptions } from './rule-instance.js';
-export type { ResolvedRuleInstanceOptions, RuleInstanceOptions } from './rule-instance.js';
+export { RuleInstance } from './rule-instance.js';
+export { FUEL_GLOBAL, resolveRuleInstanceOptions } from './rule-instance-options.js';
+export type { ResolvedRuleInstanceOptions, RuleInstanceOptions } from './rule-instance-options.js';
 
 export { isWasmComponent, readWasmModule } from './wasm-binary.js';
 export type { WasmFuncType, WasmModuleInfo } from './wasm-binary.js';
