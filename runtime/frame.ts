@@ -41,6 +41,18 @@ export const OUTPUT_NAME_BYTES: Readonly<Record<OutputName, Uint8Array>> = {
 /** 2^32: u64 and i64 fields cross as two u32 halves, no BigInt on the hot path. */
 export const TWO_POW_32 = 4294967296;
 
+/** The record count in a frame's header (0 for fewer than 8 bytes: the empty list a rule may return). */
+export function frameRecordCount(frame: Uint8Array): number {
+  if (frame.length < 8) return 0;
+  return (
+    ((frame[4] as number) |
+      ((frame[5] as number) << 8) |
+      ((frame[6] as number) << 16) |
+      ((frame[7] as number) << 24)) >>>
+    0
+  );
+}
+
 /** Returns a new frame with no records (16 bytes). */
 export function createEmptyFrame(): Uint8Array {
   const frame = new Uint8Array(FRAME_HEADER_BYTES);

@@ -11,6 +11,7 @@ export {
   OutputName,
   RECORD_HEADER_BYTES,
   createEmptyFrame,
+  frameRecordCount,
 } from './frame.js';
 export {
   DEFAULT_FRAME_MAX_BYTES,

@@ -4,7 +4,7 @@
  * upstream acknowledges them. When it fills, the pipeline stops committing batches, ingest stops
  * reading the socket and the broker keeps the unacknowledged messages: the backpressure chain.
  */
-import { FRAME_HEADER_BYTES } from '../../runtime/index.js';
+import { FRAME_HEADER_BYTES, frameRecordCount } from '../../runtime/index.js';
 import { OutboxOptionsError } from './errors.js';
 import { MemoryOutboxReader, recordSize } from './memory-outbox-reader.js';
 import type { HeldRun, MemoryLog } from './memory-outbox-reader.js';
@@ -125,7 +125,7 @@ export class MemoryOutbox implements Outbox {
 
   offer(frame: Uint8Array, skip = 0): number {
     if (this.#log.closed || this.#full) return 0;
-    const total = new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getUint32(4, true);
+    const total = frameRecordCount(frame);
     const available = total - skip;
     if (available <= 0) return 0;
     const room = this.#capacity - this.depth;

@@ -1,7 +1,7 @@
 /**
  * @module Joining the output frames of a call's partitions into one frame for the outbox.
  */
-import { FRAME_HEADER_BYTES, FRAME_MAGIC } from '../../runtime/index.js';
+import { FRAME_HEADER_BYTES, FRAME_MAGIC, frameRecordCount } from '../../runtime/index.js';
 
 /** Joins the output frames of the partitions into one (passes a lone frame through as is). */
 export class FrameMerger {
@@ -20,7 +20,7 @@ export class FrameMerger {
     let count = 0;
     for (const f of frames) {
       bytes += f.length - FRAME_HEADER_BYTES;
-      count += new DataView(f.buffer, f.byteOffset, FRAME_HEADER_BYTES).getUint32(4, true);
+      count += frameRecordCount(f);
     }
     const out = new Uint8Array(bytes);
     let at = FRAME_HEADER_BYTES;

@@ -8,6 +8,7 @@
  * reading once the batch being filled is full too.
  */
 import type { Logger } from 'pino';
+import { frameRecordCount } from '../../runtime/index.js';
 import type { DeadLetterFile } from '../dead-letter/dead-letter-file.js';
 import type { AckGate, AckTicket } from '../ingest/ack-gate.js';
 import type { Outbox } from '../outbox/outbox.js';
@@ -68,7 +69,7 @@ export class BatchCommits {
   settle(ticket: AckTicket, frame: Uint8Array | undefined): void {
     const o = this.#o;
     const deadLetters = o.deadLetters.commit();
-    const total = frame === undefined ? 0 : frameCount(frame);
+    const total = frame === undefined ? 0 : frameRecordCount(frame);
     let accepted = 0;
     if (frame !== undefined) {
       accepted = o.outbox.offer(frame, 0);
@@ -141,9 +142,4 @@ export class BatchCommits {
     this.#waiting = undefined;
     o.onDone();
   }
-}
-
-/** The record count in a frame's header. */
-function frameCount(frame: Uint8Array): number {
-  return new DataView(frame.buffer, frame.byteOffset, 8).getUint32(4, true);
 }

@@ -28,6 +28,7 @@ import {
   FrameFormatError,
   FrameReader,
   FrameSelector,
+  frameRecordCount,
   OUTPUT_NAME_BYTES,
   RuleOutputInvalidError,
   RuleRestoreError,
@@ -73,17 +74,6 @@ function isRuleFailure(error: unknown): error is Error {
 }
 
 type Call = 'process' | 'tick' | 'flush';
-
-/** The record count in a frame's header (0 for the empty list a rule may return). */
-function recordCount(frame: Uint8Array): number {
-  if (frame.length < 8) return 0;
-  return (
-    (frame[4] as number) |
-    ((frame[5] as number) << 8) |
-    ((frame[6] as number) << 16) |
-    (((frame[7] as number) << 24) >>> 0)
-  );
-}
 
 /** The stable code of a rule failure. */
 function codeOf(error: Error): string {
@@ -238,7 +228,7 @@ export class RuleChain {
     const started = performance.now();
     try {
       if (frame === undefined) return call === 'tick' ? rule.tick(now) : rule.flush();
-      stats.eventsIn += recordCount(frame);
+      stats.eventsIn += frameRecordCount(frame);
       return rule.process(frame, now);
     } finally {
       const ms = performance.now() - started;
@@ -280,7 +270,7 @@ export class RuleChain {
   #isolate(failed: Uint8Array, index: number, now: number, error: Error): void {
     const rule = (this.#rules[index] as RuleInstance).name;
     this.#logger.warn(
-      { err: error, pipeline: this.#pipeline, rule, events: recordCount(failed) },
+      { err: error, pipeline: this.#pipeline, rule, events: frameRecordCount(failed) },
       'rule failed on a batch: retrying it event by event to isolate the bad events',
     );
     // A copy: `failed` may be a view over another rule's memory or the selector's buffer.

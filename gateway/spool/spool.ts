@@ -16,7 +16,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
-import { FRAME_HEADER_BYTES } from '../../runtime/index.js';
+import { FRAME_HEADER_BYTES, frameRecordCount } from '../../runtime/index.js';
 import type { Outbox, OutboxReader } from '../outbox/outbox.js';
 import { SpoolOpenError } from './errors.js';
 import { CursorWriter } from './spool-cursor.js';
@@ -225,7 +225,7 @@ export class Spool implements Outbox {
 
   offer(frame: Uint8Array, skip = 0): number {
     if (this.#closed || this.#full || this.#writer.failed !== undefined) return 0;
-    const total = new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getUint32(4, true);
+    const total = frameRecordCount(frame);
     if (skip >= total) return 0;
     const block = this.#o.onFull === 'block';
     // Room is kept for the state entries of the next commit and the next segment's first one.
