@@ -21,7 +21,7 @@ import {
 } from './spool-format.js';
 import { ENTRY_HEADER_BYTES } from './spool-format.js';
 import { DurableState, findCheckpoint } from './spool-state.js';
-import type { RestoredCheckpoint } from './spool-state.js';
+import type { RestoredCheckpoint, ScannedStateEntries } from './spool-state.js';
 import type { ResolvedSpoolOptions } from './spool-options.js';
 
 /** Largest record the reader considers plausible (a frame is at most 4 GiB; batches far less). */
@@ -85,10 +85,16 @@ export async function recoverSpool(
   }
   firsts.sort((a, b) => a - b);
   const saved = await readCursors(o.dir);
+  // The newest segment is scanned once: for its torn tail, its last sequence number and its
+  // state entries (the newest checkpoint is most likely there).
+  const newest = firsts[firsts.length - 1];
+  const tail =
+    newest === undefined ? undefined : await scanTail(join(o.dir, segmentName(newest)), newest);
   const checkpoint = await findCheckpoint(
     firsts.map((first) => join(o.dir, segmentName(first))),
     o.identityWindow,
     MAX_RECORD_BYTES,
+    tail?.stateEntries,
   );
   const state = new DurableState(o.identityWindow, checkpoint);
   const cursors = new Map<string, SpoolCursor>();
@@ -126,7 +132,8 @@ export async function recoverSpool(
   let truncatedBytes = 0;
   const last = segments[segments.length - 1];
   if (last !== undefined) {
-    const scanned = await scanTail(last);
+    // The newest segment is never deleted above: `last` is the one scanned first.
+    const scanned = tail as TailScan;
     nextSeq = Math.max(nextSeq, scanned.nextSeq);
     if (scanned.validEnd < last.size) {
       truncatedBytes = last.size - scanned.validEnd;
@@ -227,17 +234,30 @@ export async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
-/** The end of the valid entries of `segment` and the sequence number after the last one. */
-async function scanTail(segment: Segment): Promise<{ validEnd: number; nextSeq: number }> {
-  let nextSeq = segment.first;
+/** What a scan of the newest segment found. */
+interface TailScan {
+  /** The end of its valid entries. */
+  validEnd: number;
+  /** The sequence number after its last entry. */
+  nextSeq: number;
+  stateEntries: ScannedStateEntries;
+}
+
+/** Scans the segment file `path` whose first sequence number is `first`. */
+async function scanTail(path: string, first: number): Promise<TailScan> {
+  let nextSeq = first;
+  const entries: number[] = [];
   const validEnd = await scanEntries(
-    segment.path,
+    path,
     { maxRecord: MAX_RECORD_BYTES },
-    (bytes, pos) => {
+    (bytes, pos, size, offset) => {
       // A state entry's sequence number is the next record's.
       const seq = entrySeq(bytes, pos);
-      nextSeq = isStateEntry(bytes, pos) ? Math.max(nextSeq, seq) : seq + 1;
+      if (isStateEntry(bytes, pos)) {
+        nextSeq = Math.max(nextSeq, seq);
+        entries.push(offset, size);
+      } else nextSeq = seq + 1;
     },
   );
-  return { validEnd, nextSeq };
+  return { validEnd, nextSeq, stateEntries: { path, entries } };
 }

@@ -221,6 +221,7 @@ export async function findCheckpoint(
   paths: readonly string[],
   window: number,
   maxEntry: number,
+  scanned?: ScannedStateEntries,
 ): Promise<RestoredCheckpoint | undefined> {
   let rules: Uint8Array | undefined;
   /** The newest rule states are known: whole states were found and the deltas after them applied. */
@@ -235,10 +236,14 @@ export async function findCheckpoint(
     for (let s = paths.length - 1; s >= 0; s--) {
       const path = paths[s] as string;
       // Offsets and sizes of the valid state entries, oldest first; then read newest first.
-      const entries: number[] = [];
-      await scanEntries(path, { maxRecord: maxEntry }, (bytes, pos, size, offset) => {
-        if (isStateEntry(bytes, pos)) entries.push(offset, size);
-      });
+      let entries = scanned?.path === path ? scanned.entries : undefined;
+      if (entries === undefined) {
+        const found: number[] = [];
+        await scanEntries(path, { maxRecord: maxEntry }, (bytes, pos, size, offset) => {
+          if (isStateEntry(bytes, pos)) found.push(offset, size);
+        });
+        entries = found;
+      }
       for (let e = entries.length - 2; e >= 0; e -= 2) {
         const at = { path, offset: entries[e] as number, size: entries[e + 1] as number };
         const payload = await reader.read(at);
@@ -263,6 +268,12 @@ export async function findCheckpoint(
     await reader.close();
   }
   return found ? { rules, identities: concat(parts) } : undefined;
+}
+
+/** The valid state entries of one segment file, as found by a scan of it: offset, size pairs in file order. */
+export interface ScannedStateEntries {
+  path: string;
+  entries: readonly number[];
 }
 
 /** Where a state entry is. */
